@@ -1,1 +1,240 @@
-// placeholder: being written
+// body_stream and hijacked_stream.
+#include <cstring>
+
+#include <asio/error.hpp>
+
+#include "http/client_state.hpp"
+
+namespace berth::http {
+
+namespace detail {
+
+body_stream client_state::make_body_stream(exchange&& x, const deadlines& d) {
+  auto s = std::make_shared<stream_state>();
+  s->host = host;
+  s->owner = weak_from_this();
+  s->idle = d.idle;
+  s->x = std::move(x);
+  if (s->x.parser.done() && s->x.pending.empty()) {
+    release(std::move(s->x));
+    s->released = true;
+  }
+  return body_stream(std::move(s));
+}
+
+hijacked_stream client_state::make_hijacked_stream(exchange&& x, const deadlines& d) {
+  auto s = std::make_shared<hijack_state>();
+  s->host = host;
+  s->idle = d.idle;
+  s->write_timeout = d.head;
+  s->raw = x.parser.upgraded();
+  s->x = std::move(x);
+  return hijacked_stream(std::move(s));
+}
+
+void stream_state::close_now() noexcept {
+  if (released) return;
+  released = true;
+  auto o = owner.lock();
+  if (o && x.parser.done() && x.pending.empty()) {
+    o->release(std::move(x));
+  } else if (x.conn) {
+    x.conn->close();
+  }
+}
+
+void hijack_state::close_now() noexcept {
+  if (x.conn) x.conn->close();
+}
+
+static clock::time_point after(std::chrono::milliseconds d) {
+  return d.count() > 0 ? clock::now() + d : net::connection::no_deadline;
+}
+
+}  // namespace detail
+
+// ---- body_stream ---------------------------------------------------------------------
+
+body_stream::~body_stream() { close(); }
+
+const response_head& body_stream::head() const {
+  static const response_head empty;
+  return state_ ? state_->x.parser.head() : empty;
+}
+
+bool body_stream::is_open() const noexcept { return state_ && !state_->released; }
+
+body_stream::executor_type body_stream::get_executor() const {
+  return state_ ? state_->host->get_executor() : executor_type();
+}
+
+void body_stream::close() noexcept {
+  if (!state_) return;
+  auto s = std::move(state_);
+  try {
+    s->host->execute([s] { s->close_now(); });
+  } catch (...) {
+  }
+}
+
+asio::awaitable<result<std::size_t>> body_stream::do_read_some(
+    std::shared_ptr<detail::stream_state> s, asio::mutable_buffer buf) {
+  if (s->released) {
+    if (s->x.parser.done() || !s->x.conn) co_return unexpected(asio::error::eof);
+    co_return unexpected(errc::stream_closed);
+  }
+  std::error_code ec;
+  std::size_t n = co_await detail::read_body(s->x, buf, detail::after(s->idle), ec);
+  if (ec == asio::error::eof) {
+    s->close_now();  // body complete: the connection goes back to the pool
+    co_return unexpected(ec);
+  }
+  if (ec) {
+    s->released = true;
+    s->x.conn->close();
+    co_return unexpected(ec);
+  }
+  if (s->x.parser.done() && s->x.pending.empty()) s->close_now();
+  co_return n;
+}
+
+asio::awaitable<result<std::string>> body_stream::do_read_all(
+    std::shared_ptr<detail::stream_state> s, std::uint64_t max_bytes) {
+  std::string out;
+  for (;;) {
+    std::size_t old = out.size();
+    out.resize(old + 16 * 1024);
+    auto r = co_await do_read_some(s, asio::buffer(out.data() + old, 16 * 1024));
+    if (!r) {
+      out.resize(old);
+      if (r.error() == asio::error::eof) co_return out;
+      co_return unexpected(r.error());
+    }
+    out.resize(old + *r);
+    if (out.size() > max_bytes) {
+      s->released = true;
+      if (s->x.conn) s->x.conn->close();
+      co_return unexpected(error::body_too_large);
+    }
+  }
+}
+
+std::size_t body_stream::read_some(asio::mutable_buffer buf, std::error_code& ec) {
+  if (!state_) {
+    ec = make_error_code(errc::stream_closed);
+    return 0;
+  }
+  auto r = state_->host->run<std::size_t>([&](auto h) { async_read_some(buf, std::move(h)); });
+  return value_or_set(std::move(r), ec);
+}
+
+std::size_t body_stream::read_some(asio::mutable_buffer buf) {
+  std::error_code ec;
+  auto n = read_some(buf, ec);
+  throw_if(ec);
+  return n;
+}
+
+std::string body_stream::read_all(std::uint64_t max_bytes, std::error_code& ec) {
+  if (!state_) {
+    ec = make_error_code(errc::stream_closed);
+    return {};
+  }
+  auto r = state_->host->run<std::string>(
+      [&](auto h) { async_read_all(max_bytes, std::move(h)); });
+  return value_or_set(std::move(r), ec);
+}
+
+// ---- hijacked_stream -----------------------------------------------------------------
+
+hijacked_stream::~hijacked_stream() { close(); }
+
+const response_head& hijacked_stream::head() const {
+  static const response_head empty;
+  return state_ ? state_->x.parser.head() : empty;
+}
+
+bool hijacked_stream::is_open() const noexcept {
+  return state_ && state_->x.conn && state_->x.conn->is_open();
+}
+
+hijacked_stream::executor_type hijacked_stream::get_executor() const {
+  return state_ ? state_->host->get_executor() : executor_type();
+}
+
+void hijacked_stream::close() noexcept {
+  if (!state_) return;
+  auto s = std::move(state_);
+  try {
+    s->host->execute([s] { s->close_now(); });
+  } catch (...) {
+  }
+}
+
+asio::awaitable<result<std::size_t>> hijacked_stream::do_read_some(
+    std::shared_ptr<detail::hijack_state> s, asio::mutable_buffer buf) {
+  std::error_code ec;
+  if (!s->raw) {
+    std::size_t n = co_await detail::read_body(s->x, buf, detail::after(s->idle), ec);
+    if (ec) co_return unexpected(ec);
+    co_return n;
+  }
+  if (s->x.buf->size() > 0) {
+    // Bytes that arrived with the 101 head belong to the upgraded stream.
+    auto d = s->x.buf->data();
+    std::size_t n = std::min(d.size(), buf.size());
+    std::memcpy(buf.data(), d.data(), n);
+    s->x.buf->consume(n);
+    co_return n;
+  }
+  std::size_t n = co_await s->x.conn->read_some(buf, detail::after(s->idle), ec);
+  if (ec) co_return unexpected(ec);
+  co_return n;
+}
+
+asio::awaitable<result<std::size_t>> hijacked_stream::do_write(
+    std::shared_ptr<detail::hijack_state> s, asio::const_buffer buf) {
+  std::error_code ec;
+  co_await s->x.conn->write(std::span<const asio::const_buffer>(&buf, 1),
+                            detail::after(s->write_timeout), ec);
+  if (ec) co_return unexpected(ec);
+  co_return buf.size();
+}
+
+std::size_t hijacked_stream::read_some(asio::mutable_buffer buf, std::error_code& ec) {
+  if (!state_) {
+    ec = make_error_code(errc::stream_closed);
+    return 0;
+  }
+  auto r = state_->host->run<std::size_t>([&](auto h) { async_read_some(buf, std::move(h)); });
+  return value_or_set(std::move(r), ec);
+}
+
+std::size_t hijacked_stream::write(asio::const_buffer buf, std::error_code& ec) {
+  if (!state_) {
+    ec = make_error_code(errc::stream_closed);
+    return 0;
+  }
+  auto r = state_->host->run<std::size_t>([&](auto h) { async_write(buf, std::move(h)); });
+  return value_or_set(std::move(r), ec);
+}
+
+asio::awaitable<result<void>> hijacked_stream::do_shutdown_send(
+    std::shared_ptr<detail::hijack_state> s) {
+  std::error_code ec;
+  if (!s->x.conn) co_return unexpected(errc::stream_closed);
+  s->x.conn->shutdown_send(ec);
+  if (ec) co_return unexpected(ec);
+  co_return result<void>{};
+}
+
+void hijacked_stream::shutdown_send(std::error_code& ec) {
+  if (!state_) {
+    ec = make_error_code(errc::stream_closed);
+    return;
+  }
+  auto r = state_->host->run<void>([&](auto h) { async_shutdown_send(std::move(h)); });
+  ec = r.error();
+}
+
+}  // namespace berth::http

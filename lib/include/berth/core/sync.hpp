@@ -9,6 +9,7 @@
 #include <utility>
 
 #include <asio/any_io_executor.hpp>
+#include <asio/dispatch.hpp>
 #include <asio/io_context.hpp>
 #include <asio/strand.hpp>
 
@@ -46,7 +47,7 @@ class execution_host {
   template <class T, class Start>
   result<T> run(Start&& start) {
     if (own_) {
-      std::lock_guard<std::mutex> lock(sync_mu_);
+      std::lock_guard<std::recursive_mutex> lock(sync_mu_);
       std::optional<result<T>> out;
       start(make_sink<T>(out));
       own_->restart();
@@ -69,6 +70,18 @@ class execution_host {
     return std::move(*out);
   }
 
+  /// Runs f where it cannot race with the operations of this host: inline under the sync
+  /// lock for an owned context, else dispatched to the strand.
+  template <class F>
+  void execute(F&& f) {
+    if (own_) {
+      std::lock_guard<std::recursive_mutex> lock(sync_mu_);
+      std::forward<F>(f)();
+    } else {
+      asio::dispatch(strand_, std::forward<F>(f));
+    }
+  }
+
  private:
   template <class T>
   static auto make_sink(std::optional<result<T>>& out) {
@@ -88,7 +101,7 @@ class execution_host {
 
   std::unique_ptr<asio::io_context> own_;
   executor_type strand_;
-  std::mutex sync_mu_;
+  std::recursive_mutex sync_mu_;
 };
 
 /// Returns the value of r, or sets ec and returns a default T.
