@@ -96,6 +96,22 @@ asio::awaitable<result<hijacked_stream>> client::do_upgrade(std::shared_ptr<clie
   co_return s->make_hijacked_stream(std::move(*got), d);
 }
 
+asio::awaitable<result<request_writer>> client::do_begin(std::shared_ptr<client_state> s,
+                                                        request req, timeouts t) {
+  auto d = deadlines::from(s->opts.defaults.overridden_by(t));
+  req.chunked_body = true;
+  req.body.clear();
+  auto got = co_await s->send(req, d, false);
+  if (!got) co_return unexpected(got.error());
+  co_return s->make_writer(std::move(*got), d);
+}
+
+request_writer client::begin(request req, timeouts t, std::error_code& ec) {
+  auto r = host_->run<request_writer>(
+      [&](auto h) { async_begin(std::move(req), t, std::move(h)); });
+  return value_or_set(std::move(r), ec);
+}
+
 response client::perform(request req, timeouts t, std::error_code& ec) {
   auto r = host_->run<response>(
       [&](auto h) { async_perform(std::move(req), t, std::move(h)); });

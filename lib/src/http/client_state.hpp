@@ -111,6 +111,7 @@ struct client_state : std::enable_shared_from_this<client_state> {
                                          bool allow_reuse);
 
   body_stream make_body_stream(exchange&& x, const deadlines& d);
+  request_writer make_writer(exchange&& x, const deadlines& d);
   hijacked_stream make_hijacked_stream(exchange&& x, const deadlines& d);
 };
 
@@ -129,6 +130,14 @@ struct stream_state {
   bool released = false;
 
   void close_now() noexcept;
+};
+
+struct writer_state {
+  std::shared_ptr<execution_host> host;
+  std::weak_ptr<client_state> owner;
+  exchange x;
+  deadlines d;
+  bool finished = false;
 };
 
 struct hijack_state {

@@ -1,4 +1,5 @@
 // body_stream and hijacked_stream.
+#include <array>
 #include <cstring>
 
 #include <asio/error.hpp>
@@ -30,6 +31,15 @@ hijacked_stream client_state::make_hijacked_stream(exchange&& x, const deadlines
   s->raw = x.parser.upgraded();
   s->x = std::move(x);
   return hijacked_stream(std::move(s));
+}
+
+request_writer client_state::make_writer(exchange&& x, const deadlines& d) {
+  auto s = std::make_shared<writer_state>();
+  s->host = host;
+  s->owner = weak_from_this();
+  s->x = std::move(x);
+  s->d = d;
+  return request_writer(std::move(s));
 }
 
 void stream_state::close_now() noexcept {
@@ -67,6 +77,8 @@ bool body_stream::is_open() const noexcept { return state_ && !state_->released;
 body_stream::executor_type body_stream::get_executor() const {
   return state_ ? state_->host->get_executor() : executor_type();
 }
+
+execution_host& body_stream::host() const { return *state_->host; }
 
 void body_stream::close() noexcept {
   if (!state_) return;
@@ -162,6 +174,8 @@ hijacked_stream::executor_type hijacked_stream::get_executor() const {
   return state_ ? state_->host->get_executor() : executor_type();
 }
 
+execution_host& hijacked_stream::host() const { return *state_->host; }
+
 void hijacked_stream::close() noexcept {
   if (!state_) return;
   auto s = std::move(state_);
@@ -235,6 +249,81 @@ void hijacked_stream::shutdown_send(std::error_code& ec) {
   }
   auto r = state_->host->run<void>([&](auto h) { async_shutdown_send(std::move(h)); });
   ec = r.error();
+}
+
+// ---- request_writer ------------------------------------------------------------------
+
+request_writer::~request_writer() { close(); }
+
+bool request_writer::is_open() const noexcept {
+  return state_ && !state_->finished && state_->x.conn && state_->x.conn->is_open();
+}
+request_writer::executor_type request_writer::get_executor() const {
+  return state_ ? state_->host->get_executor() : executor_type();
+}
+execution_host& request_writer::host() const { return *state_->host; }
+
+void request_writer::close() noexcept {
+  if (!state_) return;
+  auto s = std::move(state_);
+  if (s->finished) return;
+  try {
+    s->host->execute([s] {
+      if (s->x.conn) s->x.conn->close();
+    });
+  } catch (...) {
+  }
+}
+
+asio::awaitable<result<std::size_t>> request_writer::do_write(
+    std::shared_ptr<detail::writer_state> s, asio::const_buffer buf) {
+  if (s->finished || !s->x.conn) co_return unexpected(errc::stream_closed);
+  if (buf.size() == 0) co_return std::size_t{0};
+  std::string head = chunk_header(buf.size());
+  std::array<asio::const_buffer, 3> bufs{asio::buffer(head), buf, asio::buffer(chunk_crlf)};
+  std::error_code ec;
+  co_await s->x.conn->write(bufs, detail::after(s->d.idle), ec);
+  if (ec) {
+    s->x.conn->close();
+    co_return unexpected(ec);
+  }
+  co_return buf.size();
+}
+
+asio::awaitable<result<body_stream>> request_writer::do_finish(
+    std::shared_ptr<detail::writer_state> s) {
+  if (s->finished || !s->x.conn) co_return unexpected(errc::stream_closed);
+  s->finished = true;
+  std::error_code ec;
+  auto head_deadline = s->d.at(s->d.head);
+  std::array<asio::const_buffer, 1> last{asio::buffer(last_chunk)};
+  co_await s->x.conn->write(last, head_deadline, ec);
+  if (!ec) ec = co_await detail::read_head(s->x, head_deadline);
+  if (ec) {
+    s->x.conn->close();
+    co_return unexpected(ec);
+  }
+  auto owner = s->owner.lock();
+  if (!owner) co_return unexpected(errc::stream_closed);
+  co_return owner->make_body_stream(std::move(s->x), s->d);
+}
+
+std::size_t request_writer::write(asio::const_buffer buf, std::error_code& ec) {
+  if (!state_) {
+    ec = make_error_code(errc::stream_closed);
+    return 0;
+  }
+  auto r = state_->host->run<std::size_t>([&](auto h) { async_write(buf, std::move(h)); });
+  return value_or_set(std::move(r), ec);
+}
+
+body_stream request_writer::finish(std::error_code& ec) {
+  if (!state_) {
+    ec = make_error_code(errc::stream_closed);
+    return {};
+  }
+  auto r = state_->host->run<body_stream>([&](auto h) { async_finish(std::move(h)); });
+  return value_or_set(std::move(r), ec);
 }
 
 }  // namespace berth::http

@@ -25,6 +25,7 @@ namespace detail {
 struct client_state;
 struct stream_state;
 struct hijack_state;
+struct writer_state;
 }  // namespace detail
 
 /// A complete response to a unary request.
@@ -68,6 +69,8 @@ class body_stream {
   unsigned status() const { return head().status; }
   bool is_open() const noexcept;
   executor_type get_executor() const;
+  /// Where this stream runs; its run() drives async operations from blocking callers.
+  execution_host& host() const;
 
   /// Reads body bytes into buf. Completion: void(std::error_code, std::size_t).
   /// The end of the body completes with asio::error::eof and 0 bytes. Bounded by the
@@ -123,6 +126,8 @@ class hijacked_stream {
   const response_head& head() const;
   bool is_open() const noexcept;
   executor_type get_executor() const;
+  /// Where this stream runs; its run() drives async operations from blocking callers.
+  execution_host& host() const;
 
   /// Completion: void(std::error_code, std::size_t); asio::error::eof at the end.
   /// Each read is bounded by the idle timeout; cancellation closes the stream.
@@ -168,6 +173,56 @@ class hijacked_stream {
                                                        asio::const_buffer buf);
   static asio::awaitable<result<void>> do_shutdown_send(std::shared_ptr<detail::hijack_state> s);
   std::shared_ptr<detail::hijack_state> state_;
+};
+
+/// A request whose body the caller streams (chunked transfer encoding): tar archives for
+/// archive put, image load and import, build contexts. Memory is whatever the caller
+/// writes at a time; nothing is buffered beyond one chunk header. finish() sends the last
+/// chunk and completes when the response head has arrived.
+class request_writer {
+ public:
+  using executor_type = asio::any_io_executor;
+
+  request_writer() = default;
+  request_writer(request_writer&&) noexcept = default;
+  request_writer& operator=(request_writer&&) noexcept = default;
+  /// Abandons the request (the connection is closed) unless finished.
+  ~request_writer();
+
+  bool is_open() const noexcept;
+  executor_type get_executor() const;
+  execution_host& host() const;
+
+  /// Sends buf as one chunk (nothing for an empty buf). The caller keeps buf alive until
+  /// completion. Completion: void(std::error_code, std::size_t).
+  template <class CompletionToken>
+  auto async_write(asio::const_buffer buf, CompletionToken&& token) {
+    return berth::detail::initiate<std::size_t>(
+        get_executor(), [s = state_, buf] { return do_write(s, buf); },
+        std::forward<CompletionToken>(token));
+  }
+  std::size_t write(asio::const_buffer buf, std::error_code& ec);
+
+  /// Ends the body and waits for the response head. Completion:
+  /// void(std::error_code, body_stream).
+  template <class CompletionToken>
+  auto async_finish(CompletionToken&& token) {
+    return berth::detail::initiate<body_stream>(
+        get_executor(), [s = state_] { return do_finish(s); },
+        std::forward<CompletionToken>(token));
+  }
+  body_stream finish(std::error_code& ec);
+
+  /// Abandons the request and closes the connection.
+  void close() noexcept;
+
+ private:
+  friend struct detail::client_state;
+  explicit request_writer(std::shared_ptr<detail::writer_state> s) : state_(std::move(s)) {}
+  static asio::awaitable<result<std::size_t>> do_write(std::shared_ptr<detail::writer_state> s,
+                                                       asio::const_buffer buf);
+  static asio::awaitable<result<body_stream>> do_finish(std::shared_ptr<detail::writer_state> s);
+  std::shared_ptr<detail::writer_state> state_;
 };
 
 /// An HTTP/1.1 client bound to one endpoint.
@@ -243,6 +298,17 @@ class client {
   }
   hijacked_stream upgrade(request req, timeouts t, std::error_code& ec);
 
+  /// Sends req's head with "Transfer-Encoding: chunked" on a dedicated connection and
+  /// completes with a writer for its body. Completion: void(std::error_code, request_writer).
+  template <class CompletionToken>
+  auto async_begin(request req, timeouts t, CompletionToken&& token) {
+    return berth::detail::initiate<request_writer>(
+        get_executor(),
+        [s = state_, req = std::move(req), t]() mutable { return do_begin(s, std::move(req), t); },
+        std::forward<CompletionToken>(token));
+  }
+  request_writer begin(request req, timeouts t, std::error_code& ec);
+
   /// Runs an async operation of this client (or of a stream it opened) from a blocking
   /// caller (see berth::execution_host::run).
   template <class T, class Start>
@@ -257,6 +323,8 @@ class client {
                                                       request req, timeouts t);
   static asio::awaitable<result<hijacked_stream>> do_upgrade(
       std::shared_ptr<detail::client_state> s, request req, timeouts t);
+  static asio::awaitable<result<request_writer>> do_begin(std::shared_ptr<detail::client_state> s,
+                                                          request req, timeouts t);
 
   std::shared_ptr<execution_host> host_;
   std::shared_ptr<detail::client_state> state_;

@@ -103,6 +103,7 @@ class response_parser {
   std::size_t parse_trailers(std::string_view data, std::error_code& ec);
   void finish_head(std::error_code& ec);
   bool count_body(std::uint64_t n, std::error_code& ec) noexcept;
+  std::size_t deliver(std::string_view data, std::string_view& body, std::error_code& ec);
 
   parser_limits limits_;
   response_head head_;
@@ -114,7 +115,10 @@ class response_parser {
   std::optional<std::uint64_t> content_length_;
   std::uint64_t remaining_ = 0;  ///< In body_length or chunk_data: payload bytes left.
   std::uint64_t body_received_ = 0;
-  std::size_t scanned_ = 0;      ///< Bytes of an incomplete head already scanned for CRLFCRLF.
+  std::size_t scanned_ = 0;      ///< Bytes of an incomplete head already scanned (whole lines).
+  std::size_t trailer_bytes_ = 0;  ///< Trailer section bytes consumed so far.
+  std::size_t trailer_count_ = 0;  ///< Trailer fields consumed so far.
+  std::error_code error_;        ///< The final error of this message, repeated by put().
 };
 
 }  // namespace berth::http

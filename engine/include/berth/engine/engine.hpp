@@ -1,0 +1,10 @@
+// Everything of the Docker Engine backend: the client and every operation.
+#pragma once
+
+#include "berth/engine/client.hpp"
+#include "berth/engine/json.hpp"
+#include "berth/engine/models.hpp"
+#include "berth/engine/op/containers.hpp"
+#include "berth/engine/op/exec.hpp"
+#include "berth/engine/op/system.hpp"
+#include "berth/engine/streams.hpp"

@@ -1,0 +1,77 @@
+// Parsing and serialising the Docker Engine API models (berth/engine/models.hpp).
+//
+// The functions are templates over the model structs, compiled once inside the library
+// (explicitly instantiated for every model): including this header costs no JSON library.
+//
+//   auto info = berth::engine::parse<berth::engine::system_info>(body);
+//   if (!info) return info.error();
+//   berth::engine::container_create_body create;
+//   create.image = "alpine:3.20";
+//   create.cmd = std::vector<std::string>{"true"};
+//   auto json = berth::engine::to_json(create, negotiated_version);
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+#include "berth/core/result.hpp"
+#include "berth/engine/api_version.hpp"
+#include "berth/engine/models.hpp"
+
+namespace berth::engine {
+
+/// Errors of the model parser and serialiser.
+enum class json_error {
+  bad_json = 1,       ///< The text is not JSON (or is nested deeper than 256 levels).
+  not_an_object,      ///< The JSON value is not an object where a model was expected.
+  not_an_array,       ///< The JSON value is not an array where a list of models was expected.
+  field_unsupported,  ///< A set field is newer than the target API version (see first_unsupported_field).
+  invalid_value,      ///< A value cannot be written as JSON: a non-finite double or an invalid json_value.
+};
+
+/// The category of berth::engine::json_error, named "berth.engine.json".
+const std::error_category& json_category() noexcept;
+
+/// Makes berth::engine::json_error usable as a std::error_code.
+inline std::error_code make_error_code(json_error e) noexcept {
+  return {static_cast<int>(e), json_category()};
+}
+
+/// A struct of berth/engine/models.hpp.
+template <class T>
+concept model = is_model<T>;
+
+/// Parses one JSON object into T.
+///
+/// Unknown members are ignored; null members, and members of a JSON type the spec does not
+/// give them, stay unset. Fails with json_error::bad_json or json_error::not_an_object.
+template <model T>
+result<T> parse(std::string_view json);
+
+/// Parses a JSON array of objects (a list response such as GET /containers/json).
+///
+/// Elements that are not objects are skipped. Fails with json_error::bad_json or
+/// json_error::not_an_array.
+template <model T>
+result<std::vector<T>> parse_array(std::string_view json);
+
+/// Serialises value as a compact JSON object holding its set fields only.
+///
+/// Fails with json_error::field_unsupported when a set field (at any depth) needs a newer
+/// API than version, and with json_error::invalid_value when a double is not finite or a
+/// json_value does not hold valid JSON.
+template <model T>
+result<std::string> to_json(const T& value, api_version version = max_api_version);
+
+/// The path of the first set field of value that needs a newer API than version, e.g.
+/// "HostConfig.Mounts[0].BindOptions.ReadOnlyNonRecursive" (JSON names; map entries as
+/// .key); empty when every set field is supported.
+template <model T>
+std::string first_unsupported_field(const T& value, api_version version);
+
+}  // namespace berth::engine
+
+template <>
+struct std::is_error_code_enum<berth::engine::json_error> : std::true_type {};
