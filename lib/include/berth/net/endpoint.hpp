@@ -37,6 +37,8 @@ struct tls_options {
   std::string cert_file;    ///< PEM client certificate (with key_file), optional.
   std::string key_file;     ///< PEM client key.
   std::string server_name;  ///< Name to verify and send as SNI; empty: the host.
+
+  friend bool operator==(const tls_options&, const tls_options&) = default;
 };
 
 /// Where a daemon listens.
