@@ -1075,3 +1075,279 @@ TEST_CASE("a sync call from inside the client's strand: would_deadlock, nothing 
   }
   check_no_fd_leak(server, before);
 }
+
+// ---- more deadlines and edges --------------------------------------------------------
+
+TEST_CASE("the client's default deadlines apply when a call sets none") {
+  fake_server server({{step::read_head(), step::expect_eof(10s), step::close()}});
+  auto before = test::open_fds();
+  {
+    http::client_options opts;
+    opts.defaults.head = 150ms;
+    http::client c(server.endpoint(), opts);
+    std::error_code ec;
+    auto t0 = clock_type::now();
+    c.perform(get("/"), {}, ec);
+    CHECK(ec == errc::timeout);
+    CHECK(ms_since(t0) < 3000);
+    CHECK(saw_eof(server, 0));
+  }
+  check_no_fd_leak(server, before);
+}
+
+TEST_CASE("a server that does not read the request: the head deadline bounds the write") {
+  // 4 MiB cannot fit the socket buffers; the fake never reads it.
+  fake_server server({{step::sleep(1500ms), step::expect_eof(10s), step::close()}});
+  auto before = test::open_fds();
+  {
+    http::client c(server.endpoint());
+    std::error_code ec;
+    auto t0 = clock_type::now();
+    c.perform(post("/build", std::string(4 << 20, 'w')), {.head = 200ms}, ec);
+    auto took = ms_since(t0);
+    CHECK(ec == errc::timeout);
+    CHECK(took >= 190);
+    CHECK(took < 1400);  // before the fake wakes up
+    CHECK(c.idle_connections() == 0);
+    CHECK(saw_eof(server, 0));
+  }
+  check_no_fd_leak(server, before);
+}
+
+TEST_CASE("a unary body that stalls: the idle deadline expires") {
+  fake_server server({{step::read_head(),
+                       step::write("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n01234"),
+                       step::expect_eof(10s), step::close()}});
+  auto before = test::open_fds();
+  {
+    http::client c(server.endpoint());
+    std::error_code ec;
+    auto t0 = clock_type::now();
+    c.perform(get("/"), {.idle = 150ms}, ec);
+    CHECK(ec == errc::timeout);
+    CHECK(ms_since(t0) >= 140);
+    CHECK(ms_since(t0) < 3000);
+    CHECK(c.idle_connections() == 0);
+    CHECK(saw_eof(server, 0));
+  }
+  check_no_fd_leak(server, before);
+}
+
+TEST_CASE("a body delimited by the server's close is read to its end, not pooled") {
+  fake_server server({{step::read_head(),
+                       step::write("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil "),
+                       step::sleep(20ms), step::write("the end"), step::close()}});
+  auto before = test::open_fds();
+  {
+    http::client c(server.endpoint());
+    auto r = c.perform(get("/"));
+    CHECK(r.body == "until the end");
+    CHECK(c.idle_connections() == 0);
+  }
+  check_no_fd_leak(server, before);
+}
+
+TEST_CASE("open() on a 204: the stream is at its end at once, the connection pooled") {
+  fake_server server({{step::read_head(), step::write("HTTP/1.1 204 No Content\r\n\r\n"),
+                       step::read_head(), step::write(ok("next"))}});
+  auto before = test::open_fds();
+  {
+    http::client c(server.endpoint());
+    auto s = c.open(get("/"));
+    CHECK(s.status() == 204);
+    CHECK_FALSE(s.is_open());
+    std::error_code ec;
+    CHECK(read_until_error(s, ec).empty());
+    CHECK(ec == asio::error::eof);
+    CHECK(c.idle_connections() == 1);
+    CHECK(c.perform(get("/")).body == "next");
+    CHECK(server.connections_accepted() == 1);
+  }
+  check_no_fd_leak(server, before);
+}
+
+TEST_CASE("a request with chunked_body is refused by perform, open and upgrade") {
+  fake_server server({serve(ok("x"))});
+  auto before = test::open_fds();
+  {
+    http::client c(server.endpoint());
+    auto req = post("/build", "ignored");
+    req.chunked_body = true;
+    std::error_code ec;
+    c.perform(req, {}, ec);
+    CHECK(ec == errc::invalid_argument);
+    c.open(req, {}, ec);
+    CHECK(ec == errc::invalid_argument);
+    c.upgrade(req, {}, ec);
+    CHECK(ec == errc::invalid_argument);
+    CHECK(server.connections_accepted() == 0);
+  }
+  check_no_fd_leak(server, before);
+}
+
+TEST_CASE("body_stream::close() with a read pending: the read completes with cancelled") {
+  fake_server server({{step::read_head(), step::write(chunked_head), step::expect_eof(10s),
+                       step::close()}});
+  auto before = test::open_fds();
+  {
+    asio::io_context ioc;
+    http::client c(ioc.get_executor(), server.endpoint());
+    http::body_stream s;
+    std::error_code open_ec, read_ec;
+    bool read_done = false;
+    std::array<char, 64> buf{};
+    c.async_open(get("/events"), {}, [&](std::error_code ec, http::body_stream st) {
+      open_ec = ec;
+      if (ec) return;
+      s = std::move(st);
+      s.async_read_some(asio::buffer(buf), [&](std::error_code e, std::size_t) {
+        read_ec = e;
+        read_done = true;
+      });
+      asio::post(c.get_executor(), [&] { s.close(); });
+    });
+    ioc.run();
+    REQUIRE_FALSE(open_ec);
+    REQUIRE(read_done);
+    CHECK(read_ec == errc::cancelled);  // berth::errc::cancelled: "cancellation slot or close()"
+    CHECK_FALSE(s.is_open());
+    CHECK(saw_eof(server, 0));
+    CHECK(c.idle_connections() == 0);
+  }
+  check_no_fd_leak(server, before);
+}
+
+namespace {
+const std::string upgraded_head =
+    "HTTP/1.1 101 UPGRADED\r\nContent-Type: application/vnd.docker.raw-stream\r\n"
+    "Connection: Upgrade\r\nUpgrade: tcp\r\n\r\n";
+}
+
+TEST_CASE("a hijacked stream whose read times out is closed") {
+  fake_server server({{step::read_request(), step::write(upgraded_head + "x"),
+                       step::expect_eof(10s), step::close()}});
+  auto before = test::open_fds();
+  {
+    http::client c(server.endpoint());
+    std::error_code ec;
+    auto h = c.upgrade(post("/containers/x/attach?stream=1", ""), {.idle = 150ms}, ec);
+    REQUIRE_FALSE(ec);
+    CHECK(read_exactly(h, 1) == "x");
+    std::array<char, 16> buf{};
+    auto t0 = clock_type::now();
+    h.read_some(asio::buffer(buf), ec);
+    CHECK(ec == errc::timeout);
+    CHECK(ms_since(t0) < 3000);
+    // timeouts.hpp: "An expired deadline ... closes the connection it used".
+    CHECK_FALSE(h.is_open());
+    CHECK(saw_eof(server, 0));
+  }
+  check_no_fd_leak(server, before);
+}
+
+TEST_CASE("a hijacked stream whose write times out is closed") {
+  // The fake answers 101 and then reads nothing: a large write cannot finish.
+  fake_server server({{step::read_request(), step::write(upgraded_head), step::sleep(1500ms),
+                       step::expect_eof(10s), step::close()}});
+  auto before = test::open_fds();
+  {
+    http::client c(server.endpoint());
+    std::error_code ec;
+    auto h = c.upgrade(post("/exec/x/start", "{}"), {.head = 200ms}, ec);
+    REQUIRE_FALSE(ec);
+    std::string big(4 << 20, 'i');
+    auto t0 = clock_type::now();
+    h.write(asio::buffer(big), ec);
+    CHECK(ec == errc::timeout);
+    CHECK(ms_since(t0) < 1400);
+    CHECK_FALSE(h.is_open());
+    CHECK(saw_eof(server, 0));
+  }
+  check_no_fd_leak(server, before);
+}
+
+TEST_CASE("cancelling a pending hijacked read: cancelled, and the stream is closed") {
+  fake_server server({{step::read_request(), step::write(upgraded_head), step::expect_eof(10s),
+                       step::close()}});
+  auto before = test::open_fds();
+  {
+    asio::io_context ioc;
+    http::client c(ioc.get_executor(), server.endpoint());
+    http::hijacked_stream h;
+    std::error_code up_ec, read_ec;
+    bool read_done = false;
+    asio::cancellation_signal sig;
+    std::array<char, 64> buf{};
+    c.async_upgrade(post("/containers/x/attach", ""), {},
+                    [&](std::error_code ec, http::hijacked_stream st) {
+                      up_ec = ec;
+                      if (ec) return;
+                      h = std::move(st);
+                      h.async_read_some(asio::buffer(buf),
+                                        asio::bind_cancellation_slot(
+                                            sig.slot(), [&](std::error_code e, std::size_t) {
+                                              read_ec = e;
+                                              read_done = true;
+                                            }));
+                      asio::post(c.get_executor(),
+                                 [&] { sig.emit(asio::cancellation_type::terminal); });
+                    });
+    ioc.run();
+    REQUIRE_FALSE(up_ec);
+    REQUIRE(read_done);
+    CHECK(read_ec == errc::cancelled);
+    // client.hpp: "cancellation closes the stream".
+    CHECK_FALSE(h.is_open());
+    CHECK(saw_eof(server, 0));
+  }
+  check_no_fd_leak(server, before);
+}
+
+// ---- streamed request bodies ---------------------------------------------------------
+
+TEST_CASE("request_writer: a chunked upload arrives framed, the answer is read") {
+  const std::string framed = "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n";
+  fake_server server({{step::read_head(), step::read_body(framed.size()),
+                       step::write(ok("{\"stream\":\"done\"}")), step::read_head(),
+                       step::write(ok("reused"))}});
+  auto before = test::open_fds();
+  {
+    http::client c(server.endpoint());
+    std::error_code ec;
+    auto w = c.begin(post("/build", ""), {}, ec);
+    REQUIRE_FALSE(ec);
+    CHECK(w.write(asio::buffer(std::string_view("hello")), ec) == 5);
+    CHECK(w.write(asio::buffer(std::string_view(" world")), ec) == 6);
+    CHECK(w.write(asio::buffer(std::string_view()), ec) == 0);  // nothing for an empty buffer
+    auto s = w.finish(ec);
+    REQUIRE_FALSE(ec);
+    CHECK(s.status() == 200);
+    CHECK(s.read_all(1024, ec) == "{\"stream\":\"done\"}");
+    CHECK_FALSE(ec);
+    auto reqs = server.requests();
+    REQUIRE(reqs.size() == 1);
+    CHECK(reqs[0].find("\r\nTransfer-Encoding: chunked\r\n") != std::string::npos);
+    CHECK(reqs[0].ends_with("\r\n\r\n" + framed));
+    CHECK(c.perform(get("/")).body == "reused");  // the finished exchange joined the pool
+    CHECK(server.connections_accepted() == 1);
+  }
+  check_no_fd_leak(server, before);
+}
+
+TEST_CASE("request_writer: the server hangs up during the upload") {
+  fake_server server({{step::read_head(), step::close()}});
+  auto before = test::open_fds();
+  {
+    http::client c(server.endpoint());
+    std::error_code ec;
+    auto w = c.begin(post("/images/load", ""), {}, ec);
+    REQUIRE_FALSE(ec);
+    REQUIRE(server.wait_closed(0));
+    std::string chunk(64 * 1024, 'z');
+    for (int i = 0; i < 64 && !ec; ++i) w.write(asio::buffer(chunk), ec);
+    if (!ec) w.finish(ec);
+    CHECK((ec == errc::connection_lost || ec == http::error::no_response));
+    CHECK_FALSE(w.is_open());
+  }
+  check_no_fd_leak(server, before);
+}

@@ -23,6 +23,7 @@ client::~client() {
   host_->execute([s = state_] {
     for (auto& e : s->idle) e.conn->close();
     s->idle.clear();
+    s->publish_idle();
   });
 }
 
@@ -32,7 +33,9 @@ client& client::operator=(client&&) noexcept = default;
 client::executor_type client::get_executor() const { return state_->ex; }
 const net::endpoint& client::endpoint() const { return state_->ep; }
 const client_options& client::options() const { return state_->opts; }
-std::size_t client::idle_connections() const { return state_->idle.size(); }
+std::size_t client::idle_connections() const {
+  return state_->idle_count.load(std::memory_order_relaxed);
+}
 
 asio::awaitable<result<response>> client::do_perform(std::shared_ptr<client_state> s, request req,
                                                     timeouts t) {

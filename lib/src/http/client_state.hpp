@@ -1,6 +1,7 @@
 // Private state of berth::http::client and of the streams it opens.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <deque>
 #include <memory>
@@ -97,6 +98,10 @@ struct client_state : std::enable_shared_from_this<client_state> {
   /// Idle connections, oldest first. Expired ones are closed lazily, whenever the pool is
   /// used: a timer would keep the caller's io_context busy for idle_timeout.
   std::deque<idle_entry> idle;
+  /// idle.size(), published for client::idle_connections(), which may run on any thread
+  /// while the strand changes idle.
+  std::atomic<std::size_t> idle_count{0};
+  void publish_idle() noexcept { idle_count.store(idle.size(), std::memory_order_relaxed); }
 
   /// A connection for a new exchange: the most recently used idle one that is still
   /// healthy (reused = true), or a fresh one.

@@ -37,6 +37,7 @@ asio::awaitable<result<exchange>> client_state::acquire(const deadlines& d, bool
     while (!idle.empty()) {
       idle_entry e = std::move(idle.back());
       idle.pop_back();
+      publish_idle();
       if (now - e.since < opts.idle_timeout && !e.conn->is_stale()) {
         reused = true;
         exchange x;
@@ -72,6 +73,7 @@ void client_state::release(exchange&& x) {
   }
   idle.push_back({std::move(x.conn), std::move(x.buf), clock::now()});
   purge_expired();
+  publish_idle();
 }
 
 void client_state::purge_expired() {
@@ -80,6 +82,7 @@ void client_state::purge_expired() {
     idle.front().conn->close();
     idle.pop_front();
   }
+  publish_idle();
 }
 
 asio::awaitable<std::error_code> read_head(exchange& x, clock::time_point deadline) {

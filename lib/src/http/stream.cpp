@@ -185,11 +185,19 @@ void hijacked_stream::close() noexcept {
   }
 }
 
+// Any failure but the end of input is final for a hijacked connection: an expired
+// deadline or a cancellation closes it (timeouts.hpp, client.hpp), so the peer sees the
+// end too and is_open() tells. After eof (the peer's half-close) writing may go on.
+static void close_on_failure(detail::hijack_state& s, const std::error_code& ec) noexcept {
+  if (ec && ec != asio::error::eof && s.x.conn) s.x.conn->close();
+}
+
 asio::awaitable<result<std::size_t>> hijacked_stream::do_read_some(
     std::shared_ptr<detail::hijack_state> s, asio::mutable_buffer buf) {
   std::error_code ec;
   if (!s->raw) {
     std::size_t n = co_await detail::read_body(s->x, buf, detail::after(s->idle), ec);
+    close_on_failure(*s, ec);
     if (ec) co_return unexpected(ec);
     co_return n;
   }
@@ -202,6 +210,7 @@ asio::awaitable<result<std::size_t>> hijacked_stream::do_read_some(
     co_return n;
   }
   std::size_t n = co_await s->x.conn->read_some(buf, detail::after(s->idle), ec);
+  close_on_failure(*s, ec);
   if (ec) co_return unexpected(ec);
   co_return n;
 }
@@ -211,6 +220,7 @@ asio::awaitable<result<std::size_t>> hijacked_stream::do_write(
   std::error_code ec;
   co_await s->x.conn->write(std::span<const asio::const_buffer>(&buf, 1),
                             detail::after(s->write_timeout), ec);
+  close_on_failure(*s, ec);
   if (ec) co_return unexpected(ec);
   co_return buf.size();
 }

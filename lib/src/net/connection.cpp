@@ -155,11 +155,22 @@ void connection::disarm() noexcept {
   }
 }
 
+void connection::settle(std::error_code& ec) noexcept {
+  // A deadline that fired after the operation had already succeeded (its completion and
+  // the timer's were queued together) cancelled nothing: it must not make the connection
+  // read as timed out, nor leave the timer armed.
+  if (!ec) timed_out_ = false;
+  ec = map_error(ec);
+  if (!timed_out_) disarm();
+}
+
 std::error_code connection::map_error(std::error_code ec) noexcept {
   if (!ec) return ec;
   if (timed_out_) return make_error_code(errc::timeout);
-  if (ec == asio::error::operation_aborted)
-    return make_error_code(closed_ ? errc::stream_closed : errc::cancelled);
+  // A pending operation interrupted by cancel() or close() was cancelled by the caller
+  // (connection.hpp, berth::errc::cancelled); stream_closed is for operations started
+  // after close(), which read_some() and write() refuse up front.
+  if (ec == asio::error::operation_aborted) return make_error_code(errc::cancelled);
   if (ec == asio::error::connection_reset || ec == asio::error::broken_pipe ||
       ec == asio::error::connection_aborted)
     return make_error_code(errc::connection_lost);
@@ -231,8 +242,7 @@ asio::awaitable<std::size_t> connection::read_some(asio::mutable_buffer buf,
   arm(deadline);
   std::size_t n = co_await std::visit(
       [&](auto& s) { return s.async_read_some(buf, use_awaitable_ec(ec)); }, sock_);
-  ec = map_error(ec);
-  if (!timed_out_) disarm();
+  settle(ec);
   co_return n;
 }
 
@@ -246,8 +256,7 @@ asio::awaitable<void> connection::write(std::span<const asio::const_buffer> bufs
   arm(deadline);
   co_await std::visit(
       [&](auto& s) { return asio::async_write(s, bufs, use_awaitable_ec(ec)); }, sock_);
-  ec = map_error(ec);
-  if (!timed_out_) disarm();
+  settle(ec);
 }
 
 void connection::shutdown_send(std::error_code& ec) {

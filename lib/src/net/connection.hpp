@@ -80,6 +80,8 @@ class connection : public std::enable_shared_from_this<connection> {
   void arm(clock::time_point deadline);
   void disarm() noexcept;
   std::error_code map_error(std::error_code ec) noexcept;
+  /// After an operation: clears a timeout that fired too late to matter, maps ec, disarms.
+  void settle(std::error_code& ec) noexcept;
   int native_handle() const noexcept;
 
   using unix_socket = asio::local::stream_protocol::socket;
