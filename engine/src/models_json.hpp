@@ -281,7 +281,15 @@
 
 namespace berth::engine::json_detail {
 
-using json_writer = rapidjson::Writer<rapidjson::StringBuffer>;
+/// RapidJSON's writer, except that doubles are written by std::to_chars: the shortest text
+/// that reads back to the same double (RapidJSON's Grisu2 is not always the shortest: it
+/// writes 1e23 as 9.999999999999999e22). Defined in json.cpp.
+class json_writer : public rapidjson::Writer<rapidjson::StringBuffer> {
+ public:
+  using rapidjson::Writer<rapidjson::StringBuffer>::Writer;
+  /// False (and nothing written) for a non-finite value, as RapidJSON does.
+  bool Double(double d);
+};
 
 // Scalars. read returns false when v has another JSON type (the target is then unusable).
 bool read(const rapidjson::Value& v, std::string& out);
@@ -303,6 +311,10 @@ bool write(json_writer& w, const empty_object& in);
 std::size_t json_depth(std::string_view s, std::size_t limit);
 /// Documents nested deeper than this are rejected before they reach the parser.
 inline constexpr std::size_t max_depth = 256;
+/// Parses json into doc (defined in json.cpp); false when it is not exactly one well-formed
+/// JSON value nested at most max_depth deep. Numbers are converted by std::from_chars, not
+/// by RapidJSON: integers stay exact, doubles round-trip exactly.
+bool parse_document(std::string_view json, rapidjson::Document& doc);
 
 template <class T>
 bool read(const rapidjson::Value& v, std::vector<T>& out);

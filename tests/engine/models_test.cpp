@@ -474,6 +474,28 @@ TEST_CASE("numbers: non-finite doubles cannot be written, integers are exact") {
         R"({"stats":{"hierarchical_memory_limit":9223372036854771712,"swap":null}})");
   auto min = engine::parse<engine::container_wait_response>(R"({"StatusCode":-9223372036854775808})");
   CHECK(min->status_code == std::numeric_limits<std::int64_t>::min());
+
+  // Numbers RapidJSON 1.1.0's own conversion gets wrong or crashes on.
+  const std::string zeros(400, '0');
+  auto tiny = engine::parse<engine::service_spec_update_config>(
+      "{\"MaxFailureRatio\":0." + zeros + "1e-20}");
+  REQUIRE(tiny.has_value());
+  CHECK(tiny->max_failure_ratio == 0.0);
+  CHECK(engine::parse<engine::service_spec_update_config>(R"({"MaxFailureRatio":1e-400})")
+            ->max_failure_ratio == 0.0);
+  CHECK(engine::parse<engine::service_spec_update_config>(R"({"MaxFailureRatio":1.8e308})").error() ==
+        json_error::bad_json);
+  CHECK(engine::parse<engine::service_spec_update_config>(R"({"MaxFailureRatio":1e400})").error() ==
+        json_error::bad_json);
+  CHECK(engine::parse<engine::service_spec_update_config>(R"({"MaxFailureRatio":0.30000000000000004})")
+            ->max_failure_ratio == 0.1 + 0.2);
+  CHECK(engine::parse<engine::service_spec_update_config>(R"({"MaxFailureRatio":5e-324})")
+            ->max_failure_ratio == std::numeric_limits<double>::denorm_min());
+  // Untyped values keep their numbers: a uint64 stays exact, a big integer becomes a double.
+  auto details = engine::parse<engine::system_version_components_item>(
+      R"({"Details":[18446744073709551615,-1,1.5,100000000000000000000000]})");
+  REQUIRE(details.has_value());
+  CHECK(details->details->json == "[18446744073709551615,-1,1.5,1e23]");
 }
 
 TEST_CASE("fields newer than the API version are refused") {

@@ -1,6 +1,6 @@
 // Parsing and serialising the Docker Engine API models (berth/engine/models.hpp).
 //
-// The functions are templates over the model structs, compiled once inside the library
+// The functions are thin inline templates over a core compiled once inside the library
 // (explicitly instantiated for every model): including this header costs no JSON library.
 //
 //   auto info = berth::engine::parse<berth::engine::system_info>(body);
@@ -43,19 +43,40 @@ inline std::error_code make_error_code(json_error e) noexcept {
 template <class T>
 concept model = is_model<T>;
 
+namespace json_detail {
+// The compiled cores of the templates below, explicitly instantiated inside the library
+// for every model: user code only instantiates the thin inline wrappers.
+template <class T>
+std::error_code parse_into(std::string_view json, T& out);
+template <class T>
+std::error_code parse_array_into(std::string_view json, std::vector<T>& out);
+template <class T>
+std::error_code to_json_into(const T& value, api_version version, std::string& out);
+template <class T>
+std::string first_unsupported_path(const T& value, api_version version);
+}  // namespace json_detail
+
 /// Parses one JSON object into T.
 ///
 /// Unknown members are ignored; null members, and members of a JSON type the spec does not
 /// give them, stay unset. Fails with json_error::bad_json or json_error::not_an_object.
 template <model T>
-result<T> parse(std::string_view json);
+result<T> parse(std::string_view json) {
+  result<T> out;
+  if (auto ec = json_detail::parse_into(json, *out)) return unexpected(ec);
+  return out;
+}
 
 /// Parses a JSON array of objects (a list response such as GET /containers/json).
 ///
 /// Elements that are not objects are skipped. Fails with json_error::bad_json or
 /// json_error::not_an_array.
 template <model T>
-result<std::vector<T>> parse_array(std::string_view json);
+result<std::vector<T>> parse_array(std::string_view json) {
+  result<std::vector<T>> out;
+  if (auto ec = json_detail::parse_array_into(json, *out)) return unexpected(ec);
+  return out;
+}
 
 /// Serialises value as a compact JSON object holding its set fields only.
 ///
@@ -63,13 +84,19 @@ result<std::vector<T>> parse_array(std::string_view json);
 /// API than version, and with json_error::invalid_value when a double is not finite or a
 /// json_value does not hold valid JSON.
 template <model T>
-result<std::string> to_json(const T& value, api_version version = max_api_version);
+result<std::string> to_json(const T& value, api_version version = max_api_version) {
+  std::string out;
+  if (auto ec = json_detail::to_json_into(value, version, out)) return unexpected(ec);
+  return out;
+}
 
 /// The path of the first set field of value that needs a newer API than version, e.g.
 /// "HostConfig.Mounts[0].BindOptions.ReadOnlyNonRecursive" (JSON names; map entries as
 /// .key); empty when every set field is supported.
 template <model T>
-std::string first_unsupported_field(const T& value, api_version version);
+std::string first_unsupported_field(const T& value, api_version version) {
+  return json_detail::first_unsupported_path(value, version);
+}
 
 }  // namespace berth::engine
 

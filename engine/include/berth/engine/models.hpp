@@ -246,7 +246,7 @@ inline constexpr bool is_model<mount> = true;
 /// The behavior to apply when the container exits.
 /// (definition RestartPolicy)
 struct restart_policy {
-  /// Empty string means not to restart no Do not automatically restart always Always restart... One of: "", no, always, unless-stopped, on-failure.
+  /// Empty string means not to restart. One of: "", no, always, unless-stopped, on-failure.
   std::optional<std::string> name{};
   /// If on-failure is used, the number of times to retry before giving up.
   std::optional<std::int64_t> maximum_retry_count{};
