@@ -1,7 +1,7 @@
 #include <algorithm>
 #include <cstdlib>
 
-#include <asio/experimental/as_tuple.hpp>
+#include "core/asio_compat.hpp"
 
 #include <asio/redirect_error.hpp>
 #include <asio/this_coro.hpp>
@@ -10,6 +10,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include "berth/engine/context.hpp"
 #include "state.hpp"
 
 namespace berth::engine {
@@ -38,7 +39,7 @@ asio::awaitable<result<api_version>> negotiate(std::shared_ptr<state> s, call_op
   req.target = s->http.endpoint().base_path + "/_ping";
   auto r = co_await s->http.async_perform(
       std::move(req), opts.timeouts,
-      asio::experimental::as_tuple(asio::use_awaitable));
+      tuple_awaitable);
   s->negotiating = false;
   s->negotiated.cancel();  // wake the waiters; they re-check s->version
   auto& [ec, resp] = r;
@@ -157,7 +158,7 @@ asio::awaitable<result<http::response>> call(std::shared_ptr<state> s, call_spec
   auto req = co_await prepare(s, std::move(spec), opts);
   if (!req) co_return unexpected(req.error());
   auto r = co_await s->http.async_perform(std::move(*req), opts.timeouts,
-                                          asio::experimental::as_tuple(asio::use_awaitable));
+                                          tuple_awaitable);
   auto& [ec, resp] = r;
   if (ec) {
     if (opts.diag) {
@@ -196,14 +197,14 @@ asio::awaitable<result<http::body_stream>> open_stream(std::shared_ptr<state> s,
   auto req = co_await prepare(s, std::move(spec), opts);
   if (!req) co_return unexpected(req.error());
   auto [ec, stream] = co_await s->http.async_open(
-      std::move(*req), opts.timeouts, asio::experimental::as_tuple(asio::use_awaitable));
+      std::move(*req), opts.timeouts, tuple_awaitable);
   if (ec) {
     fail_diag(opts.diag, ec);
     co_return unexpected(ec);
   }
   if (stream.status() >= 300) {
     auto [ec2, body] = co_await stream.async_read_all(
-        error_body_cap, asio::experimental::as_tuple(asio::use_awaitable));
+        error_body_cap, tuple_awaitable);
     co_return unexpected(error_from_response(stream.status(), body, stream.head().headers, opts.diag));
   }
   clear(opts.diag);
@@ -215,7 +216,7 @@ asio::awaitable<result<http::hijacked_stream>> open_upgraded(std::shared_ptr<sta
   auto req = co_await prepare(s, std::move(spec), opts);
   if (!req) co_return unexpected(req.error());
   auto [ec, stream] = co_await s->http.async_upgrade(
-      std::move(*req), opts.timeouts, asio::experimental::as_tuple(asio::use_awaitable));
+      std::move(*req), opts.timeouts, tuple_awaitable);
   if (ec) {
     fail_diag(opts.diag, ec);
     co_return unexpected(ec);
@@ -226,7 +227,7 @@ asio::awaitable<result<http::hijacked_stream>> open_upgraded(std::shared_ptr<sta
     char buf[4096];
     while (body.size() < error_body_cap) {
       auto [e, n] = co_await stream.async_read_some(asio::buffer(buf),
-                                                    asio::experimental::as_tuple(asio::use_awaitable));
+                                                    tuple_awaitable);
       body.append(buf, n);
       if (e) break;
     }
@@ -260,14 +261,14 @@ static std::error_code env_version(client_options& opts) {
 }
 
 result<client> client::from_env(client_options opts) {
-  auto ep = net::endpoint_from_env();
+  auto ep = endpoint_from_context_env();  // DOCKER_HOST first, then the Docker context
   if (!ep) return unexpected(ep.error());
   if (auto ec = env_version(opts)) return unexpected(ec);
   return client(std::move(*ep), std::move(opts));
 }
 
 result<client> client::from_env(asio::any_io_executor ex, client_options opts) {
-  auto ep = net::endpoint_from_env();
+  auto ep = endpoint_from_context_env();  // DOCKER_HOST first, then the Docker context
   if (!ep) return unexpected(ep.error());
   if (auto ec = env_version(opts)) return unexpected(ec);
   return client(std::move(ex), std::move(*ep), std::move(opts));

@@ -1,7 +1,7 @@
 // Container operations.
 #include "berth/engine/op/containers.hpp"
 
-#include <asio/experimental/as_tuple.hpp>
+#include "core/asio_compat.hpp"
 #include <asio/use_awaitable.hpp>
 #include <rapidjson/document.h>
 
@@ -39,7 +39,10 @@ asio::awaitable<result<bool>> is_multiplexed(std::shared_ptr<state> s, const htt
     co_return false;
   if (tty_hint) co_return !*tty_hint;
   call_options quiet = opts;
-  auto info = co_await execute(s, op::container_inspect{.id = id, .size = false}, quiet);
+  // A named op: GCC 12 destroys a braced prvalue argument of a coroutine call under
+  // co_await twice (double free of the id).
+  op::container_inspect inspect{.id = id, .size = false};
+  auto info = co_await execute(s, std::move(inspect), quiet);
   if (!info) co_return unexpected(info.error());
   bool tty = info->config && info->config->tty.value_or(false);
   co_return !tty;
@@ -271,7 +274,7 @@ asio::awaitable<result<output_stream>> execute(std::shared_ptr<state> s, op::con
   if (!raw) co_return unexpected(raw.error());
   auto mux = co_await is_multiplexed(s, raw->head().headers, op.id, op.tty, opts);
   if (!mux) co_return unexpected(mux.error());
-  co_return output_stream(std::move(*raw), *mux);
+  co_return output_stream(std::move(*raw), *mux, op.stdin_);
 }
 
 asio::awaitable<result<output_stream>> execute(std::shared_ptr<state>, op::container_attach_websocket,
@@ -341,7 +344,7 @@ asio::awaitable<result<http::request_writer>> execute(std::shared_ptr<state> s,
   auto req = co_await prepare(s, std::move(spec), opts);
   if (!req) co_return unexpected(req.error());
   auto [ec, w] = co_await s->http.async_begin(std::move(*req), opts.timeouts,
-                                              asio::experimental::as_tuple(asio::use_awaitable));
+                                              tuple_awaitable);
   if (ec) co_return unexpected(ec);
   co_return std::move(w);
 }

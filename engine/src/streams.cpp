@@ -4,7 +4,7 @@
 #include <variant>
 
 #include <asio/error.hpp>
-#include <asio/experimental/as_tuple.hpp>
+#include "core/asio_compat.hpp"
 #include <asio/use_awaitable.hpp>
 
 #include "berth/io/error.hpp"
@@ -14,7 +14,6 @@ namespace berth::engine {
 namespace detail {
 
 namespace {
-constexpr auto tuple_awaitable = asio::experimental::as_tuple(asio::use_awaitable);
 constexpr std::size_t staging_bytes = 64 * 1024;
 }  // namespace
 
@@ -49,6 +48,7 @@ struct output_state {
   stream_id pending_stream = stream_id::stdout_stream;
   berth::diagnostics diag;
   bool finished = false;
+  bool writable = false;  ///< stdin attached (hijacked connections only)
 };
 
 struct record_state {
@@ -73,19 +73,18 @@ output_stream::output_stream(http::body_stream body, bool multiplexed)
   state_->staging.reset(new char[detail::staging_bytes]);
 }
 
-output_stream::output_stream(http::hijacked_stream raw, bool multiplexed)
+output_stream::output_stream(http::hijacked_stream raw, bool multiplexed, bool writable)
     : state_(std::make_shared<detail::output_state>()) {
   state_->source.src.emplace<http::hijacked_stream>(std::move(raw));
   state_->multiplexed = multiplexed;
+  state_->writable = writable;
   state_->staging.reset(new char[detail::staging_bytes]);
 }
 
 output_stream::~output_stream() { close(); }
 
 bool output_stream::multiplexed() const noexcept { return state_ && state_->multiplexed; }
-bool output_stream::writable() const noexcept {
-  return state_ && std::holds_alternative<http::hijacked_stream>(state_->source.src);
-}
+bool output_stream::writable() const noexcept { return state_ && state_->writable; }
 bool output_stream::is_open() const noexcept { return state_ && state_->source.is_open(); }
 output_stream::executor_type output_stream::get_executor() const {
   return state_ ? state_->source.executor() : executor_type();
@@ -169,8 +168,8 @@ asio::awaitable<result<output_chunk>> output_stream::do_read(
 asio::awaitable<result<std::size_t>> output_stream::do_write(
     std::shared_ptr<detail::output_state> s, asio::const_buffer buf) {
   auto* raw = std::get_if<http::hijacked_stream>(&s->source.src);
-  if (!raw) co_return unexpected(errc::unsupported);
-  auto [ec, n] = co_await raw->async_write(buf, detail::tuple_awaitable);
+  if (!raw || !s->writable) co_return unexpected(errc::unsupported);
+  auto [ec, n] = co_await raw->async_write(buf, tuple_awaitable);
   if (ec) co_return unexpected(ec);
   co_return n;
 }
@@ -178,8 +177,8 @@ asio::awaitable<result<std::size_t>> output_stream::do_write(
 asio::awaitable<result<void>> output_stream::do_close_stdin(
     std::shared_ptr<detail::output_state> s) {
   auto* raw = std::get_if<http::hijacked_stream>(&s->source.src);
-  if (!raw) co_return unexpected(errc::unsupported);
-  auto [ec] = co_await raw->async_shutdown_send(detail::tuple_awaitable);
+  if (!raw || !s->writable) co_return unexpected(errc::unsupported);
+  auto [ec] = co_await raw->async_shutdown_send(tuple_awaitable);
   if (ec) co_return unexpected(ec);
   co_return result<void>{};
 }
@@ -256,7 +255,7 @@ asio::awaitable<result<std::string>> record_stream::do_next(
     if (s->eof) co_return unexpected(asio::error::eof);
     s->begin = s->end = 0;
     auto [e, n] = co_await s->body.async_read_some(
-        asio::buffer(s->staging.get(), detail::staging_bytes), detail::tuple_awaitable);
+        asio::buffer(s->staging.get(), detail::staging_bytes), tuple_awaitable);
     if (e == asio::error::eof) {
       s->eof = true;
       std::string_view last;

@@ -56,8 +56,10 @@ class output_stream {
 
   /// Wraps a response body (logs, attach without stdin).
   output_stream(http::body_stream body, bool multiplexed);
-  /// Wraps a hijacked connection (attach or exec with stdin).
-  output_stream(http::hijacked_stream raw, bool multiplexed);
+  /// Wraps a hijacked connection (attach, or exec with stdin). writable: whether the
+  /// process's stdin was attached; when not, write() and close_stdin() fail with
+  /// berth::errc::unsupported.
+  output_stream(http::hijacked_stream raw, bool multiplexed, bool writable = true);
 
   bool multiplexed() const noexcept;
   bool writable() const noexcept;

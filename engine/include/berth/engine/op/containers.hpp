@@ -50,7 +50,7 @@ struct container_list {
   using result_type = std::vector<container_summary>;
   static constexpr std::string_view operation_id = "ContainerList";
   bool all = false;                       ///< Include stopped containers.
-  std::optional<std::int64_t> limit;      ///< The n most recently created.
+  std::optional<std::int64_t> limit{};    ///< The n most recently created.
   bool size = false;                      ///< Report SizeRw and SizeRootFs.
   engine::filters filters{};                ///< ancestor, before, expose, exited, health, id,
                                           ///< isolation, is-task, label, name, network,
@@ -91,8 +91,8 @@ struct container_logs {
   bool follow = false;
   bool stdout_ = true;
   bool stderr_ = true;
-  std::optional<std::int64_t> since;      ///< UNIX seconds.
-  std::optional<std::int64_t> until;      ///< UNIX seconds.
+  std::optional<std::int64_t> since{};    ///< UNIX seconds.
+  std::optional<std::int64_t> until{};    ///< UNIX seconds.
   bool timestamps = false;
   std::optional<std::string> tail{};        ///< A number of lines, or "all".
   /// Whether the container has a TTY; when unset berth asks the daemon (API < 1.42 does
@@ -153,7 +153,7 @@ struct container_stop {
   using result_type = empty;
   static constexpr std::string_view operation_id = "ContainerStop";
   std::string id{};
-  std::optional<std::int64_t> timeout;    ///< Grace period in seconds (t).
+  std::optional<std::int64_t> timeout{};  ///< Grace period in seconds (t).
   std::optional<std::string> signal{};      ///< API 1.42+.
 };
 
@@ -162,7 +162,7 @@ struct container_restart {
   using result_type = empty;
   static constexpr std::string_view operation_id = "ContainerRestart";
   std::string id{};
-  std::optional<std::int64_t> timeout;
+  std::optional<std::int64_t> timeout{};
   std::optional<std::string> signal{};      ///< API 1.42+.
 };
 

@@ -39,7 +39,7 @@ struct exec_start {
   std::string id{};                          ///< The exec instance.
   bool tty = false;                        ///< Must match the exec's Tty.
   bool stdin_ = false;                     ///< Hijack the connection to write stdin.
-  std::optional<std::vector<std::int64_t>> console_size;  ///< [height, width], API 1.42+.
+  std::optional<std::vector<std::int64_t>> console_size{}; ///< [height, width], API 1.42+.
 };
 
 /// POST /exec/{id}/start with Detach: the process runs on its own.
