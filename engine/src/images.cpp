@@ -292,6 +292,22 @@ asio::awaitable<result<load_upload>> execute(std::shared_ptr<state> s, op::image
   co_return load_upload(std::move(*w));
 }
 
+asio::awaitable<result<std::vector<attestation_statement>>> execute(std::shared_ptr<state> s,
+                                                                    op::image_attestations op,
+                                                                    call_options opts) {
+  query q;
+  q.add_opt("platform", op.platform);
+  for (const auto& t : op.types) q.add("type", t);
+  if (op.statement) q.add("statement", "1");
+  call_spec spec;
+  spec.path = image_path(op.name, "/attestations");
+  spec.query = q.str();
+  spec.since = op::image_attestations::since;
+  auto r = co_await call(s, std::move(spec), opts);
+  if (!r) co_return unexpected(r.error());
+  co_return decode_array<attestation_statement>(r->body, opts.diag);
+}
+
 asio::awaitable<result<engine::distribution_inspect>> execute(std::shared_ptr<state> s,
                                                               op::distribution_inspect op,
                                                               call_options opts) {

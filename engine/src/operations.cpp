@@ -49,7 +49,7 @@ using all_operations = op_list<
   // images.hpp
   op::image_list, op::image_create_pull, op::image_create_import, op::image_inspect, op::image_history,
   op::image_push, op::image_tag, op::image_delete, op::image_search, op::image_prune, op::image_commit, op::image_get,
-  op::image_get_all, op::image_load, op::distribution_inspect, op::image_build, op::build_prune,
+  op::image_get_all, op::image_load, op::distribution_inspect, op::image_attestations, op::image_build, op::build_prune,
   // networks.hpp
   op::network_list, op::network_inspect, op::network_create, op::network_connect, op::network_disconnect,
   op::network_delete, op::network_prune,

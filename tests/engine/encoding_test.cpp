@@ -178,3 +178,46 @@ TEST_CASE("VolumeUpdate on 1.41: operation_unsupported without a request") {
   CHECK(ec == engine::error::operation_unsupported);
   CHECK(server.requests_seen() == 0);
 }
+
+TEST_CASE("ImageAttestations (1.56): platform, repeated type, statement; typed statements back") {
+  fake_server server([](std::size_t) {
+    return test::script{
+        step::read_request(),
+        step::write(answer(
+            R"([{"Descriptor":{"mediaType":"application/vnd.in-toto+json","digest":"sha256:ab","size":12},)"
+            R"("PredicateType":"https://slsa.dev/provenance/v0.2","Statement":{"_type":"x"}}])")),
+        step::close()};
+  });
+  engine::client c(server.endpoint(), {.version = engine::api_version{1, 56}});
+  auto got = c.run(engine::op::image_attestations{
+      .name = "reg.example/app:1",
+      .platform = R"({"os":"linux","architecture":"amd64"})",
+      .types = {"https://slsa.dev/provenance/v0.2", "https://spdx.dev/Document"},
+      .statement = true});
+  REQUIRE(got.size() == 1);
+  CHECK(got[0].predicate_type == "https://slsa.dev/provenance/v0.2");
+  REQUIRE(got[0].descriptor);
+  CHECK(got[0].descriptor->digest == "sha256:ab");
+  CHECK(got[0].descriptor->size == 12);
+  REQUIRE(got[0].statement);
+  CHECK(got[0].statement->json == R"({"_type":"x"})");
+  auto line = request_line(server.requests().at(0));
+  // The name is one path segment, escaped (the daemon's router decodes it).
+  CHECK(line.rfind("GET /v1.56/images/reg.example%2Fapp%3A1/attestations?", 0) == 0);
+  CHECK(line.find("platform=%7B%22os%22%3A%22linux%22%2C%22architecture%22%3A%22amd64%22%7D") !=
+        std::string::npos);
+  CHECK(line.find("type=https%3A%2F%2Fslsa.dev%2Fprovenance%2Fv0.2&type=https%3A%2F%2Fspdx.dev%2FDocument") !=
+        std::string::npos);
+  CHECK(line.find("statement=1") != std::string::npos);
+}
+
+TEST_CASE("ImageAttestations is refused below API 1.56, before anything is sent") {
+  fake_server server([](std::size_t) { return test::script{step::read_request(), step::close()}; });
+  engine::client c(server.endpoint(), {.version = engine::api_version{1, 41}});
+  std::error_code ec;
+  berth::diagnostics d;
+  c.run(engine::op::image_attestations{.name = "x"}, ec, {.diag = &d});
+  CHECK(ec == engine::error::operation_unsupported);
+  CHECK(d.message.find("1.56") != std::string::npos);
+  CHECK(server.requests().empty());
+}

@@ -271,6 +271,20 @@ struct distribution_inspect {
   std::optional<registry::auth_config> auth{};
 };
 
+/// GET /images/{name}/attestations: the in-toto statements attached to an image (needs an
+/// image store that keeps OCI indexes; the legacy graphdriver store answers 501).
+/// The spec berth is generated from marks no version; berth sends it from API 1.56, the
+/// newest spec it knows the operation from, and fails with operation_unsupported below.
+struct image_attestations {
+  using result_type = std::vector<attestation_statement>;
+  static constexpr std::string_view operation_id = "ImageAttestations";
+  static constexpr api_version since{1, 56};
+  std::string name{};
+  std::optional<std::string> platform{};  ///< JSON OCI platform, e.g. {"os":"linux","architecture":"amd64"}.
+  std::vector<std::string> types{};       ///< Predicate type URIs (type, repeated); empty: all.
+  bool statement = false;                 ///< Include each statement's body.
+};
+
 /// POST /build: the build context is a tar the caller streams through the returned
 /// upload (write_build_context streams a directory); finish() gives the build output.
 struct image_build {
@@ -376,6 +390,7 @@ BERTH_ENGINE_OP(image_get)
 BERTH_ENGINE_OP(image_get_all)
 BERTH_ENGINE_OP(image_load)
 BERTH_ENGINE_OP(distribution_inspect)
+BERTH_ENGINE_OP(image_attestations)
 BERTH_ENGINE_OP(image_build)
 BERTH_ENGINE_OP(build_prune)
 #undef BERTH_ENGINE_OP
