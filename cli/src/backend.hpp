@@ -1,0 +1,133 @@
+// The engine behind the berth command. Each command parses its arguments into one of the
+// requests below and hands it to a backend; a backend implements the commands its engine
+// supports and leaves the others to the defaults, which fail with one clear line.
+// docker_backend (docker_backend.cpp) implements every command; a containerd backend
+// plugs in through make_backend (backend.cpp) by overriding the subset containerd allows.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace berth::cli {
+
+/// Exit codes of berth's own failures (a container's exit code is passed on as is).
+inline constexpr int exit_usage = 2;     ///< The command line is wrong.
+inline constexpr int exit_failure = 125; ///< berth or the engine failed.
+
+/// Thrown by a backend for a failure to report as one line ("berth: <message>").
+struct command_error {
+  std::string message;
+  int code = exit_failure;
+};
+
+/// The global options.
+struct global_options {
+  std::optional<std::string> host{};       ///< --host URL (docker).
+  std::string engine = "docker";         ///< --engine docker|containerd.
+  std::optional<std::string> address{};    ///< --address SOCKET (containerd).
+  std::optional<std::string> ns{};         ///< --namespace NS (containerd).
+  std::optional<std::string> runtime{};    ///< --runtime NAME (run).
+};
+
+using key_values = std::vector<std::pair<std::string, std::string>>;
+
+struct ps_request {
+  bool all = false;
+  bool quiet = false;
+  key_values filters{};
+};
+
+struct run_request {
+  bool rm = false, detach = false, interactive = false, tty = false;
+  std::optional<std::string> name{}, workdir{}, user{}, network{};
+  std::vector<std::string> env{};      ///< KEY=VALUE
+  std::vector<std::string> volumes{};  ///< SRC:DST[:ro]
+  std::map<std::string, std::string> labels{};
+  std::string image{};
+  std::vector<std::string> cmd{};
+};
+
+struct exec_request {
+  bool interactive = false, tty = false;
+  std::vector<std::string> env{};
+  std::optional<std::string> workdir{}, user{};
+  std::optional<long long> timeout_seconds{};
+  std::string id{};
+  std::vector<std::string> cmd{};
+};
+
+struct logs_request {
+  bool follow = false, timestamps = false;
+  std::optional<std::string> tail{};
+  std::optional<std::int64_t> since{};  ///< UNIX seconds.
+  std::string id{};
+};
+
+/// start, stop, kill, rm, inspect, wait.
+struct lifecycle_request {
+  std::string verb{};
+  std::vector<std::string> ids{};
+  std::optional<long long> stop_seconds{};  ///< stop --time
+  std::optional<std::string> signal{};      ///< kill --signal
+  bool force = false;                     ///< rm -f
+};
+
+struct images_request {
+  bool quiet = false;
+};
+
+struct build_request {
+  std::vector<std::string> tags{};
+  std::map<std::string, std::string> build_args{};
+  std::optional<std::string> dockerfile{};
+  std::string dir{};
+};
+
+struct events_request {
+  key_values filters{};
+  std::optional<std::string> since{}, until{};
+};
+
+/// An engine, as the commands see it. Every method returns the process's exit code.
+class backend {
+ public:
+  virtual ~backend() = default;
+  virtual std::string_view engine_name() const = 0;
+
+  virtual int version();
+  virtual int info();
+  virtual int ps(const ps_request&);
+  virtual int run(const run_request&);
+  virtual int exec(const exec_request&);
+  virtual int logs(const logs_request&);
+  virtual int lifecycle(const lifecycle_request&);
+  virtual int pull(const std::string& image);
+  virtual int push(const std::string& image);
+  virtual int images(const images_request&);
+  virtual int rmi(const std::vector<std::string>& images, bool force);
+  virtual int tag(const std::string& source, const std::string& target);
+  virtual int build(const build_request&);
+  virtual int save(const std::vector<std::string>& images, const std::optional<std::string>& output);
+  virtual int load(const std::optional<std::string>& input);
+  virtual int events(const events_request&);
+  virtual int sweep(const std::map<std::string, std::string>& labels);
+
+ protected:
+  /// Throws the command_error for a command this engine does not offer.
+  [[noreturn]] void unsupported(std::string_view command) const;
+};
+
+/// The backend for the global options; throws command_error when the engine is unknown or
+/// not available in this build.
+std::unique_ptr<backend> make_backend(const global_options& g);
+
+/// The Docker Engine backend (docker_backend.cpp).
+std::unique_ptr<backend> make_docker_backend(const global_options& g);
+
+}  // namespace berth::cli
