@@ -1,0 +1,79 @@
+// What berth needs to generate an OCI runtime spec: a container's options (merged with
+// the image's config) and an exec's process.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "berth/containerd/types.hpp"
+
+namespace berth::containerd {
+
+/// A mount of the container. type "bind" (source: a host path) or "tmpfs".
+struct mount_spec {
+  std::string type = "bind";
+  std::string source{};
+  std::string target{};
+  bool read_only = false;
+  std::vector<std::string> options{};  ///< Extra mount options (e.g. "size=64m" for tmpfs).
+};
+
+/// Resource limits (cgroups); unset fields are not limited.
+struct resource_limits {
+  std::optional<std::int64_t> memory_bytes{};
+  std::optional<std::uint64_t> cpu_shares{};
+  std::optional<std::int64_t> cpu_quota{};    ///< With cpu_period: quota/period CPUs.
+  std::optional<std::uint64_t> cpu_period{};
+  std::optional<std::int64_t> pids_limit{};
+};
+
+/// runc is the default runtime.
+inline constexpr const char* default_runtime = "io.containerd.runc.v2";
+
+/// How to create a container from an image that is in containerd (pulled or imported).
+struct container_options {
+  std::string id{};
+  std::string image{};                  ///< The image record's name, e.g. "127.0.0.1:5000/x:latest".
+  std::vector<std::string> args{};      ///< Empty: the image's entrypoint + cmd.
+  std::vector<std::string> env{};       ///< "K=V", added to (and overriding) the image's.
+  std::string cwd{};                    ///< Empty: the image's, else "/".
+  std::string user{};                   ///< "uid[:gid]", numeric. Empty: the image's, else 0:0.
+  std::vector<mount_spec> mounts{};
+  std::string hostname{};
+  bool terminal = false;
+  std::vector<std::string> cap_add{};   ///< e.g. "CAP_SYS_ADMIN" (the CAP_ prefix is optional).
+  std::vector<std::string> cap_drop{};
+  bool privileged = false;              ///< Every capability, no masked paths, host devices.
+  bool read_only_rootfs = false;
+  resource_limits resources{};
+  containerd::labels labels{};          ///< Labels of the container record.
+  runtime_info runtime{default_runtime, {}};
+  std::string snapshotter = "overlayfs";
+};
+
+/// An exec's process; unset fields are taken from the container's spec.
+struct process_spec {
+  std::vector<std::string> args{};
+  std::vector<std::string> env{};       ///< Added to the container's.
+  std::string cwd{};
+  std::string user{};                   ///< "uid[:gid]", numeric.
+  bool terminal = false;
+};
+
+/// The runc shim's options (containerd.runc.v1.Options), as an Any with the bare type URL
+/// containerd 1.6 expects.
+struct runc_options {
+  std::string binary_name{};
+  std::string root{};
+  bool systemd_cgroup = false;
+  bool no_pivot_root = false;
+};
+any_value encode(const runc_options& o);
+
+/// Kata's runtime options (runtimeoptions.v1.Options): the path of its configuration.
+any_value kata_runtime_options(const std::string& config_path);
+
+}  // namespace berth::containerd

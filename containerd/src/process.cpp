@@ -1,0 +1,592 @@
+// Tasks and execs with FIFO stdio, containers from images, and the run-to-completion
+// conveniences.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <filesystem>
+#include <random>
+
+#include <asio/detached.hpp>
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/experimental/awaitable_operators.hpp>
+#include <asio/posix/stream_descriptor.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/write.hpp>
+
+#include "manifest.hpp"
+#include "spec_json.hpp"
+#include "state.hpp"
+
+namespace berth::containerd {
+namespace detail {
+
+struct process_state {
+  std::shared_ptr<state> s;
+  std::string container_id;
+  std::string exec_id;
+  std::uint32_t pid = 0;
+  bool terminal = false;
+  std::string dir;
+  std::string stdin_path, stdout_path, stderr_path;
+  std::unique_ptr<asio::posix::stream_descriptor> in, out, err;
+
+  void close() noexcept {
+    for (auto* d : {&in, &out, &err}) {
+      if (*d) {
+        std::error_code ec;
+        (*d)->close(ec);
+        d->reset();
+      }
+    }
+    if (!dir.empty()) {
+      std::error_code ec;
+      std::filesystem::remove_all(dir, ec);
+      dir.clear();
+    }
+  }
+  ~process_state() { close(); }
+};
+
+namespace {
+
+const auto as_tuple_awaitable = asio::experimental::as_tuple(asio::use_awaitable);
+
+std::string random_id(std::string_view prefix) {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(rng()));
+  return std::string(prefix) + buf;
+}
+
+/// Creates the FIFO directory and the FIFOs, and opens the read ends (before the task is
+/// created: Tasks.Create blocks until they are open).
+result<std::shared_ptr<process_state>> make_fifos(const std::shared_ptr<state>& s, const std::string& id,
+                                                  const std::string& exec_id, const stdio_options& io) {
+  auto p = std::make_shared<process_state>();
+  p->s = s;
+  p->container_id = id;
+  p->exec_id = exec_id;
+  p->terminal = io.terminal;
+  const char* tmp = std::getenv("TMPDIR");
+  std::string tmpl = std::string(tmp && *tmp ? tmp : "/tmp") + "/berth-fifo-XXXXXX";
+  if (!::mkdtemp(tmpl.data())) return unexpected(std::error_code(errno, std::system_category()));
+  p->dir = tmpl;
+  std::string base = p->dir + "/" + (exec_id.empty() ? std::string("init") : exec_id);
+  auto mk = [&](const std::string& path) -> std::error_code {
+    if (::mkfifo(path.c_str(), 0600) != 0) return {errno, std::system_category()};
+    return {};
+  };
+  auto open_read = [&](const std::string& path, std::unique_ptr<asio::posix::stream_descriptor>& d) -> std::error_code {
+    if (auto ec = mk(path)) return ec;
+    int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) return {errno, std::system_category()};
+    d = std::make_unique<asio::posix::stream_descriptor>(s->executor(), fd);
+    return {};
+  };
+  if (io.capture) {
+    p->stdout_path = base + "-stdout";
+    if (auto ec = open_read(p->stdout_path, p->out)) return unexpected(ec);
+    if (!io.terminal) {
+      p->stderr_path = base + "-stderr";
+      if (auto ec = open_read(p->stderr_path, p->err)) return unexpected(ec);
+    }
+  }
+  if (io.stdin_) {
+    p->stdin_path = base + "-stdin";
+    if (auto ec = mk(p->stdin_path)) return unexpected(ec);
+  }
+  return p;
+}
+
+/// Opens the write end of stdin (after the task or exec exists: the shim holds the read
+/// end; opening earlier fails with ENXIO).
+std::error_code open_stdin(process_state& p) {
+  if (p.stdin_path.empty()) return {};
+  int fd = ::open(p.stdin_path.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return {errno, std::system_category()};
+  p.in = std::make_unique<asio::posix::stream_descriptor>(p.s->executor(), fd);
+  return {};
+}
+
+asio::awaitable<result<image_config>> image_config_of(std::shared_ptr<state> s, const image& img,
+                                                      std::string& manifest_digest) {
+  descriptor target = img.target;
+  for (int depth = 0; depth < 2; ++depth) {
+    auto body = co_await read_blob(s, target.digest, 8 << 20);
+    if (!body) co_return unexpected(body.error());
+    auto doc = parse_manifest(*body, target.media_type);
+    if (!doc) co_return unexpected(doc.error());
+    if (doc->index) {
+      auto d = select_platform(*doc, host_platform());
+      if (!d) co_return unexpected(d.error());
+      target = *d;
+      continue;
+    }
+    manifest_digest = target.digest;
+    auto cfg = co_await read_blob(s, doc->config.digest, 8 << 20);
+    if (!cfg) co_return unexpected(cfg.error());
+    co_return parse_image_config(*cfg);
+  }
+  co_return unexpected(pull_errc::bad_manifest);
+}
+
+}  // namespace
+}  // namespace detail
+
+// ---- process ----
+
+process::process(std::shared_ptr<detail::process_state> s) : state_(std::move(s)) {}
+process::~process() = default;
+process::executor_type process::get_executor() const { return state_->s->executor(); }
+const std::string& process::container_id() const noexcept { return state_->container_id; }
+const std::string& process::exec_id() const noexcept { return state_->exec_id; }
+std::uint32_t process::pid() const noexcept { return state_->pid; }
+bool process::terminal() const noexcept { return state_->terminal; }
+const std::string& process::fifo_dir() const noexcept { return state_->dir; }
+void process::close() noexcept {
+  if (state_) state_->close();
+}
+
+asio::awaitable<result<std::uint32_t>> process::do_start(std::shared_ptr<detail::process_state> s) {
+  op::task_start o{s->container_id, s->exec_id};
+  call_options opts;
+  auto r = co_await detail::execute(s->s, std::move(o), std::move(opts));
+  if (r) s->pid = *r;
+  co_return r;
+}
+
+asio::awaitable<result<std::size_t>> process::do_read(std::shared_ptr<detail::process_state> s, output which,
+                                                      asio::mutable_buffer buf) {
+  auto& d = which == output::stdout_stream ? s->out : s->err;
+  if (!d) co_return unexpected(which == output::stderr_stream && s->terminal ? berth::errc::unsupported
+                                                                              : berth::errc::stream_closed);
+  auto [ec, n] = co_await d->async_read_some(buf, detail::as_tuple_awaitable);
+  if (ec == asio::error::operation_aborted) co_return unexpected(berth::errc::cancelled);
+  if (ec) co_return unexpected(ec);
+  co_return n;
+}
+
+asio::awaitable<result<std::size_t>> process::do_write(std::shared_ptr<detail::process_state> s,
+                                                       asio::const_buffer buf) {
+  if (!s->in) co_return unexpected(s->stdin_path.empty() ? berth::errc::unsupported : berth::errc::stream_closed);
+  auto [ec, n] = co_await asio::async_write(*s->in, buf, detail::as_tuple_awaitable);
+  if (ec == asio::error::operation_aborted) co_return unexpected(berth::errc::cancelled);
+  if (ec) co_return unexpected(ec);
+  co_return n;
+}
+
+asio::awaitable<result<void>> process::do_close_stdin(std::shared_ptr<detail::process_state> s) {
+  if (s->stdin_path.empty()) co_return unexpected(berth::errc::unsupported);
+  if (s->in) {
+    std::error_code ec;
+    s->in->close(ec);
+    s->in.reset();
+  }
+  // The shim keeps its own writer open: only CloseIO makes the process see end of input.
+  op::task_close_io o{s->container_id, s->exec_id, true};
+  call_options opts;
+  auto r = co_await detail::execute(s->s, std::move(o), std::move(opts));
+  if (!r) co_return unexpected(r.error());
+  co_return result<void>{};
+}
+
+asio::awaitable<result<exit_status>> process::do_wait(std::shared_ptr<detail::process_state> s) {
+  op::task_wait o{s->container_id, s->exec_id};
+  call_options opts;
+  auto r = co_await detail::execute(s->s, std::move(o), std::move(opts));
+  if (r) r->pid = s->pid;
+  co_return r;
+}
+
+asio::awaitable<result<void>> process::do_kill(std::shared_ptr<detail::process_state> s, std::uint32_t signal,
+                                               bool all) {
+  op::task_kill o{s->container_id, s->exec_id, signal, all};
+  call_options opts;
+  auto r = co_await detail::execute(s->s, std::move(o), std::move(opts));
+  if (!r) co_return unexpected(r.error());
+  co_return result<void>{};
+}
+
+asio::awaitable<result<void>> process::do_resize(std::shared_ptr<detail::process_state> s, std::uint32_t w,
+                                                 std::uint32_t h) {
+  op::task_resize o{s->container_id, s->exec_id, w, h};
+  call_options opts;
+  auto r = co_await detail::execute(s->s, std::move(o), std::move(opts));
+  if (!r) co_return unexpected(r.error());
+  co_return result<void>{};
+}
+
+asio::awaitable<result<exit_status>> process::do_delete(std::shared_ptr<detail::process_state> s) {
+  result<exit_status> r = unexpected(berth::errc::internal);
+  call_options opts;
+  if (s->exec_id.empty()) {
+    op::task_delete o{s->container_id};
+    r = co_await detail::execute(s->s, std::move(o), std::move(opts));
+  } else {
+    op::process_delete o{s->container_id, s->exec_id};
+    r = co_await detail::execute(s->s, std::move(o), std::move(opts));
+  }
+  s->close();
+  co_return r;
+}
+
+#define BERTH_SYNC(T, expr)                                                     \
+  auto r = state_->s->host->run<T>([&](auto h) { expr; });                      \
+  return value_or_set(std::move(r), ec)
+
+std::uint32_t process::start(std::error_code& ec) { BERTH_SYNC(std::uint32_t, async_start(std::move(h))); }
+std::size_t process::read(output which, asio::mutable_buffer buf, std::error_code& ec) {
+  BERTH_SYNC(std::size_t, async_read(which, buf, std::move(h)));
+}
+std::size_t process::write(asio::const_buffer buf, std::error_code& ec) {
+  BERTH_SYNC(std::size_t, async_write(buf, std::move(h)));
+}
+void process::close_stdin(std::error_code& ec) { BERTH_SYNC(void, async_close_stdin(std::move(h))); }
+exit_status process::wait(std::error_code& ec) { BERTH_SYNC(exit_status, async_wait(std::move(h))); }
+void process::kill(std::uint32_t signal, std::error_code& ec) { BERTH_SYNC(void, async_kill(signal, false, std::move(h))); }
+void process::resize(std::uint32_t w, std::uint32_t hh, std::error_code& ec) {
+  BERTH_SYNC(void, async_resize(w, hh, std::move(h)));
+}
+exit_status process::delete_(std::error_code& ec) { BERTH_SYNC(exit_status, async_delete(std::move(h))); }
+#undef BERTH_SYNC
+
+// ---- client: tasks and execs ----
+
+asio::awaitable<result<process>> client::do_create_task(std::shared_ptr<detail::state> s, std::string id,
+                                                        stdio_options io) {
+  // Every argument of a co_await call below is a named object (see state.hpp: GCC 12
+  // destroys some class-type temporaries of co_await full-expressions twice).
+  call_options opts;
+  // Tasks.Create does not look the rootfs up itself (the Go client passes it too): the
+  // mounts of the container's snapshot.
+  op::container_get get{id};
+  auto c = co_await detail::execute(s, std::move(get), opts);
+  if (!c) co_return unexpected(c.error());
+  std::vector<mount> rootfs;
+  if (!c->snapshot_key.empty()) {
+    op::snapshot_mounts sm{.snapshotter = c->snapshotter.empty() ? std::string("overlayfs") : c->snapshotter,
+                           .key = c->snapshot_key};
+    auto m = co_await detail::execute(s, std::move(sm), opts);
+    if (!m) co_return unexpected(m.error());
+    rootfs = std::move(*m);
+  }
+  auto p = detail::make_fifos(s, id, {}, io);
+  if (!p) co_return unexpected(p.error());
+  auto& ps = **p;
+  op::task_create create{.container_id = id, .rootfs = std::move(rootfs), .stdin_path = ps.stdin_path,
+                         .stdout_path = ps.stdout_path, .stderr_path = ps.stderr_path, .terminal = io.terminal};
+  auto r = co_await detail::execute(s, std::move(create), opts);
+  if (!r) co_return unexpected(r.error());  // ps's destructor removes the FIFOs
+  ps.pid = r->pid;
+  if (auto ec = detail::open_stdin(ps)) {
+    op::task_delete del{id};
+    (void)co_await detail::execute(s, std::move(del), opts);
+    co_return unexpected(ec);
+  }
+  co_return process(std::move(*p));
+}
+
+asio::awaitable<result<process>> client::do_exec(std::shared_ptr<detail::state> s, std::string id, std::string exec_id,
+                                                 process_spec spec, stdio_options io) {
+  call_options opts;
+  op::container_get get{id};
+  auto c = co_await detail::execute(s, std::move(get), opts);
+  if (!c) co_return unexpected(c.error());
+  spec.terminal = io.terminal;
+  auto pj = detail::make_process(c->spec.value, spec);
+  if (!pj) co_return unexpected(pj.error());
+  auto p = detail::make_fifos(s, id, exec_id, io);
+  if (!p) co_return unexpected(p.error());
+  auto& ps = **p;
+  op::task_exec ex{.container_id = id, .exec_id = exec_id, .stdin_path = ps.stdin_path,
+                   .stdout_path = ps.stdout_path, .stderr_path = ps.stderr_path, .terminal = io.terminal,
+                   .spec = {oci_process_type_url, std::move(*pj)}};
+  auto r = co_await detail::execute(s, std::move(ex), opts);
+  if (!r) co_return unexpected(r.error());
+  if (auto ec = detail::open_stdin(ps)) {
+    op::process_delete del{id, exec_id};
+    (void)co_await detail::execute(s, std::move(del), opts);
+    co_return unexpected(ec);
+  }
+  co_return process(std::move(*p));
+}
+
+// ---- client: containers ----
+
+namespace {
+/// Snapshot and container record of do_create_container, on a state carrying a lease.
+asio::awaitable<result<container>> create_under_lease(std::shared_ptr<detail::state> s, const container_options& o,
+                                                      any_value spec, std::string parent) {
+  call_options opts;
+  op::snapshot_prepare prep{.snapshotter = o.snapshotter, .key = o.id, .parent = parent};
+  auto mounts = co_await detail::execute(s, std::move(prep), opts);
+  if (!mounts) {
+    if (is_not_found(mounts.error())) co_return unexpected(pull_errc::image_not_unpacked);
+    co_return unexpected(mounts.error());
+  }
+  container c;
+  c.id = o.id;
+  c.labels = o.labels;
+  c.image = o.image;
+  c.runtime = o.runtime;
+  c.spec = std::move(spec);
+  c.snapshotter = o.snapshotter;
+  c.snapshot_key = o.id;
+  op::container_create create{std::move(c)};
+  auto r = co_await detail::execute(s, std::move(create), opts);
+  if (!r) {
+    op::snapshot_remove rm{.snapshotter = o.snapshotter, .key = o.id};
+    (void)co_await detail::execute(s, std::move(rm), opts);
+  }
+  co_return r;
+}
+}  // namespace
+
+asio::awaitable<result<container>> client::do_create_container(std::shared_ptr<detail::state> s,
+                                                               container_options o) {
+  if (o.id.empty() || o.image.empty()) co_return unexpected(errc::invalid_argument);
+  call_options opts;
+  op::image_get get{o.image};
+  auto img = co_await detail::execute(s, std::move(get), opts);
+  if (!img) co_return unexpected(img.error());
+  std::string manifest_digest;
+  auto cfg = co_await detail::image_config_of(s, *img, manifest_digest);
+  if (!cfg) co_return unexpected(cfg.error());
+  auto spec = detail::make_spec(o, *cfg, s->ns);
+  if (!spec) co_return unexpected(spec.error());
+  std::string parent = detail::chain_id(cfg->diff_ids, cfg->diff_ids.size());
+  // Until the container record references it, the new active snapshot is garbage to
+  // containerd's GC (which any deletion in the namespace may start): prepare and create
+  // under a lease (expiring by itself should this client die), deleted afterwards.
+  auto expire = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now() + std::chrono::hours(1));
+  char expire_buf[32];
+  std::tm expire_tm{};
+  ::gmtime_r(&expire, &expire_tm);
+  std::strftime(expire_buf, sizeof expire_buf, "%Y-%m-%dT%H:%M:%SZ", &expire_tm);
+  op::lease_create lc{.id = detail::random_id("berth-create-"), .labels = {{"containerd.io/gc.expire", expire_buf}}};
+  auto ls = co_await detail::execute(s, std::move(lc), opts);
+  if (!ls) co_return unexpected(ls.error());
+  auto leased = std::make_shared<detail::state>(*s);
+  leased->lease = ls->id;
+  any_value spec_value{oci_spec_type_url, std::move(*spec)};
+  auto r = co_await create_under_lease(leased, o, std::move(spec_value), parent);
+  op::lease_delete ld{.id = ls->id};
+  (void)co_await detail::execute(s, std::move(ld), opts);
+  co_return r;
+}
+
+asio::awaitable<result<void>> client::do_remove_container(std::shared_ptr<detail::state> s, std::string id) {
+  call_options opts;
+  op::task_get tget{id, {}};
+  auto t = co_await detail::execute(s, std::move(tget), opts);
+  if (t) {
+    if (t->status != process_status::stopped) {
+      op::task_kill kill{id, {}, 9, true};
+      (void)co_await detail::execute(s, std::move(kill), opts);
+      call_options wait_opts;
+      wait_opts.timeouts.total = std::chrono::seconds(10);
+      op::task_wait wait{id, {}};
+      (void)co_await detail::execute(s, std::move(wait), wait_opts);
+    }
+    op::task_delete tdel{id};
+    auto d = co_await detail::execute(s, std::move(tdel), opts);
+    if (!d && !is_not_found(d.error())) co_return unexpected(d.error());
+  } else if (!is_not_found(t.error())) {
+    co_return unexpected(t.error());
+  }
+  op::container_get cget{id};
+  auto c = co_await detail::execute(s, std::move(cget), opts);
+  if (!c) {
+    if (is_not_found(c.error())) co_return result<void>{};
+    co_return unexpected(c.error());
+  }
+  op::container_delete cdel{id};
+  auto d = co_await detail::execute(s, std::move(cdel), opts);
+  if (!d && !is_not_found(d.error())) co_return unexpected(d.error());
+  if (!c->snapshot_key.empty()) {
+    std::string snapshotter = c->snapshotter.empty() ? std::string("overlayfs") : c->snapshotter;
+    op::snapshot_remove rm{.snapshotter = std::move(snapshotter), .key = c->snapshot_key};
+    auto r = co_await detail::execute(s, std::move(rm), opts);
+    if (!r && !is_not_found(r.error())) co_return unexpected(r.error());
+  }
+  co_return result<void>{};
+}
+
+namespace {
+
+using namespace asio::experimental::awaitable_operators;
+
+asio::awaitable<void> pump(std::shared_ptr<detail::process_state> p, output which, const output_sink& sink,
+                           std::error_code& err) {
+  std::array<char, 64 * 1024> buf;
+  auto& d = which == output::stdout_stream ? p->out : p->err;
+  if (!d) co_return;
+  for (;;) {
+    auto mb = asio::buffer(buf);
+    auto [ec, n] = co_await d->async_read_some(mb, detail::as_tuple_awaitable);
+    if (n && sink) sink(which, std::string_view(buf.data(), n));
+    if (ec == asio::error::eof) co_return;
+    if (ec) {
+      err = ec;
+      co_return;
+    }
+  }
+}
+
+asio::awaitable<void> feed(std::shared_ptr<detail::process_state> p, const std::string& data, std::error_code& err) {
+  if (p->stdin_path.empty()) co_return;
+  if (!data.empty() && p->in) {
+    auto cb = asio::buffer(data);
+    auto [ec, n] = co_await asio::async_write(*p->in, cb, detail::as_tuple_awaitable);
+    (void)n;
+    if (ec && ec != asio::error::broken_pipe) err = ec;
+  }
+  if (p->in) {
+    std::error_code ec;
+    p->in->close(ec);
+    p->in.reset();
+  }
+  op::task_close_io o{p->container_id, p->exec_id, true};
+  call_options opts;
+  auto r = co_await detail::execute(p->s, std::move(o), std::move(opts));
+  if (!r && !err) err = r.error();
+}
+
+asio::awaitable<void> kill_after(std::shared_ptr<asio::steady_timer> timer, std::shared_ptr<bool> timed_out,
+                                 std::shared_ptr<detail::process_state> p) {
+  auto [ec] = co_await timer->async_wait(detail::as_tuple_awaitable);
+  if (ec) co_return;
+  *timed_out = true;
+  op::task_kill o{p->container_id, p->exec_id, 9, p->exec_id.empty()};
+  call_options opts;
+  (void)co_await detail::execute(p->s, std::move(o), std::move(opts));
+}
+
+/// Starts p, streams its output, feeds its stdin, waits; kills it after r.timeout.
+asio::awaitable<result<run_result>> drive(std::shared_ptr<detail::process_state> p, const run_options& r) {
+  call_options opts;
+  op::task_start start{p->container_id, p->exec_id};
+  auto started = co_await detail::execute(p->s, std::move(start), opts);
+  if (!started) co_return unexpected(started.error());
+  p->pid = *started;
+  auto timed_out = std::make_shared<bool>(false);
+  std::shared_ptr<asio::steady_timer> timer;
+  if (r.timeout) {
+    timer = std::make_shared<asio::steady_timer>(p->s->executor(), *r.timeout);
+    asio::co_spawn(p->s->executor(), kill_after(timer, timed_out, p), asio::detached);
+  }
+  std::error_code out_err, err_err, in_err;
+  {
+    auto out_pump = pump(p, output::stdout_stream, r.on_output, out_err);
+    auto err_pump = pump(p, output::stderr_stream, r.on_output, err_err);
+    auto in_feed = feed(p, r.stdin_data, in_err);
+    auto all = std::move(out_pump) && std::move(err_pump) && std::move(in_feed);
+    co_await std::move(all);
+  }
+  op::task_wait wait{p->container_id, p->exec_id};
+  auto w = co_await detail::execute(p->s, std::move(wait), opts);
+  if (timer) timer->cancel();
+  if (!w) co_return unexpected(w.error());
+  if (*timed_out) co_return unexpected(pull_errc::exec_timeout);
+  if (out_err) co_return unexpected(out_err);
+  if (err_err) co_return unexpected(err_err);
+  if (in_err) co_return unexpected(in_err);
+  co_return run_result{w->status, w->exited_at};
+}
+
+}  // namespace
+
+asio::awaitable<result<run_result>> client::do_run_container(std::shared_ptr<detail::state> s, container_options o,
+                                                             run_options r) {
+  if (o.id.empty()) o.id = detail::random_id("berth-");
+  std::string id = o.id;
+  bool remove = r.remove;
+  stdio_options io{.stdin_ = r.with_stdin || !r.stdin_data.empty(), .terminal = o.terminal};
+  auto c = co_await do_create_container(s, std::move(o));
+  if (!c) co_return unexpected(c.error());
+  result<run_result> out = unexpected(berth::errc::internal);
+  auto p = co_await do_create_task(s, id, io);
+  if (!p) {
+    out = unexpected(p.error());
+  } else {
+    auto ps = p->state();
+    out = co_await drive(ps, r);
+    ps->close();
+  }
+  // Cleanup on every path: the task (and its FIFOs), then the container and its snapshot.
+  if (remove) {
+    auto rm = co_await do_remove_container(s, id);
+    if (!rm && out) out = unexpected(rm.error());
+  } else {
+    call_options opts;
+    op::task_get tget{id, {}};
+    auto t = co_await detail::execute(s, std::move(tget), opts);
+    if (t && t->status != process_status::stopped) {
+      op::task_kill kill{id, {}, 9, true};
+      (void)co_await detail::execute(s, std::move(kill), opts);
+      op::task_wait wait{id, {}};
+      (void)co_await detail::execute(s, std::move(wait), opts);
+    }
+    if (t) {
+      op::task_delete tdel{id};
+      (void)co_await detail::execute(s, std::move(tdel), opts);
+    }
+  }
+  co_return out;
+}
+
+asio::awaitable<result<run_result>> client::do_exec_run(std::shared_ptr<detail::state> s, std::string id,
+                                                        process_spec spec, run_options r) {
+  std::string exec_id = detail::random_id("exec-");
+  stdio_options io{.stdin_ = r.with_stdin || !r.stdin_data.empty(), .terminal = spec.terminal};
+  auto p = co_await do_exec(s, id, exec_id, std::move(spec), io);
+  if (!p) co_return unexpected(p.error());
+  auto ps = p->state();
+  auto out = co_await drive(ps, r);
+  call_options opts;
+  if (!out) {
+    // Not started, failed, or timed out: make sure it is gone before deleting it.
+    op::task_kill kill{id, exec_id, 9, false};
+    (void)co_await detail::execute(s, std::move(kill), opts);
+    call_options wait_opts;
+    wait_opts.timeouts.total = std::chrono::seconds(10);
+    op::task_wait wait{id, exec_id};
+    (void)co_await detail::execute(s, std::move(wait), wait_opts);
+  }
+  op::process_delete del{id, exec_id};
+  auto d = co_await detail::execute(s, std::move(del), opts);
+  ps->close();
+  if (!d && out && !is_not_found(d.error())) co_return unexpected(d.error());
+  co_return out;
+}
+
+#define BERTH_SYNC(T, expr)                                \
+  auto r = host().run<T>([&](auto h) { expr; });           \
+  return value_or_set(std::move(r), ec)
+
+container client::create_container(container_options opts, std::error_code& ec) {
+  BERTH_SYNC(container, async_create_container(std::move(opts), std::move(h)));
+}
+void client::remove_container(std::string id, std::error_code& ec) {
+  BERTH_SYNC(void, async_remove_container(std::move(id), std::move(h)));
+}
+process client::create_task(std::string id, stdio_options io, std::error_code& ec) {
+  BERTH_SYNC(process, async_create_task(std::move(id), io, std::move(h)));
+}
+process client::exec(std::string id, std::string exec_id, process_spec spec, stdio_options io, std::error_code& ec) {
+  BERTH_SYNC(process, async_exec(std::move(id), std::move(exec_id), std::move(spec), io, std::move(h)));
+}
+run_result client::run_container(container_options opts, run_options run, std::error_code& ec) {
+  BERTH_SYNC(run_result, async_run_container(std::move(opts), std::move(run), std::move(h)));
+}
+run_result client::exec_run(std::string id, process_spec spec, run_options run, std::error_code& ec) {
+  BERTH_SYNC(run_result, async_exec_run(std::move(id), std::move(spec), std::move(run), std::move(h)));
+}
+#undef BERTH_SYNC
+
+}  // namespace berth::containerd

@@ -1,0 +1,192 @@
+// Private: the client's shared state, the bridge from gRPC's callback API to Asio, and the
+// conversions between the generated messages and berth's plain models.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include <asio/associated_cancellation_slot.hpp>
+#include <asio/associated_executor.hpp>
+#include <asio/async_result.hpp>
+#include <asio/post.hpp>
+#include <asio/use_awaitable.hpp>
+#include <grpcpp/grpcpp.h>
+
+#include "berth/core/call_options.hpp"
+#include "berth/core/sync.hpp"
+#include "berth/containerd/client.hpp"
+#include "containerd_api.hpp"
+
+namespace berth::containerd::detail {
+
+namespace api {
+namespace containers = ::containerd::services::containers::v1;
+namespace content = ::containerd::services::content::v1;
+namespace diff = ::containerd::services::diff::v1;
+namespace events = ::containerd::services::events::v1;
+namespace images = ::containerd::services::images::v1;
+namespace introspection = ::containerd::services::introspection::v1;
+namespace leases = ::containerd::services::leases::v1;
+namespace namespaces = ::containerd::services::namespaces::v1;
+namespace snapshots = ::containerd::services::snapshots::v1;
+namespace tasks = ::containerd::services::tasks::v1;
+namespace version = ::containerd::services::version::v1;
+namespace types = ::containerd::types;
+namespace task_types = ::containerd::v1::types;
+}  // namespace api
+
+/// The channel and one stub per service; shared by every client copy.
+struct connection {
+  std::shared_ptr<grpc::Channel> channel;
+  std::unique_ptr<api::containers::Containers::Stub> containers;
+  std::unique_ptr<api::content::Content::Stub> content;
+  std::unique_ptr<api::diff::Diff::Stub> diff;
+  std::unique_ptr<api::events::Events::Stub> events;
+  std::unique_ptr<api::images::Images::Stub> images;
+  std::unique_ptr<api::introspection::Introspection::Stub> introspection;
+  std::unique_ptr<api::leases::Leases::Stub> leases;
+  std::unique_ptr<api::namespaces::Namespaces::Stub> namespaces;
+  std::unique_ptr<api::snapshots::Snapshots::Stub> snapshots;
+  std::unique_ptr<api::tasks::Tasks::Stub> tasks;
+  std::unique_ptr<api::version::Version::Stub> version;
+};
+
+struct state {
+  std::shared_ptr<connection> conn;
+  std::shared_ptr<execution_host> host;
+  std::string address;
+  std::string ns;
+  std::string lease;
+  std::optional<std::chrono::milliseconds> timeout;
+
+  asio::any_io_executor executor() const { return host->get_executor(); }
+};
+
+/// Sets the namespace (and lease) metadata and the deadline of one call.
+/// with_default_timeout: false for calls that may legitimately block (wait, streams).
+void prepare(const state& s, const call_options& opts, grpc::ClientContext& ctx, bool with_default_timeout);
+
+/// Maps a failed status to an error_code and fills diag. cancelled: the caller cancelled
+/// (berth::errc::cancelled); deadline_set: a DEADLINE_EXCEEDED is berth::errc::timeout.
+std::error_code map_status(const grpc::Status& st, berth::diagnostics* diag, bool cancelled, bool deadline_set);
+
+/// Awaits a gRPC callback-API operation. start(done) starts it; done(grpc::Status) may be
+/// called on any thread; the completion is posted to the coroutine's executor. Terminal
+/// cancellation of the awaiting coroutine calls ctx.TryCancel() and sets *cancelled.
+///
+/// Arguments are taken by reference and copied inside: GCC 12 destroys some class-type
+/// temporaries of a co_await full-expression twice, so callers pass named objects only.
+template <class Start>
+auto async_grpc(grpc::ClientContext& ctx, const std::shared_ptr<std::atomic<bool>>& cancelled,
+                const std::shared_ptr<void>& keep, const Start& start) {
+  return asio::async_initiate<const asio::use_awaitable_t<>&, void(grpc::Status)>(
+      [&ctx, cancelled, keep, start = Start(start)](auto handler) mutable {
+        auto slot = asio::get_associated_cancellation_slot(handler);
+        if (slot.is_connected()) {
+          slot.assign([&ctx, cancelled, keep](asio::cancellation_type t) {
+            if ((t & asio::cancellation_type::terminal) != asio::cancellation_type::none) {
+              cancelled->store(true);
+              ctx.TryCancel();
+            }
+          });
+        }
+        // done runs on a gRPC thread, and gRPC destroys it whenever it likes: possibly
+        // after the completion has run and the caller has destroyed its io_context. So
+        // done holds the executor and the handler only through `post`, which it empties
+        // under the lock; the completion, on the caller's side, destroys the executor
+        // after done has let go of the lock (no executor or handler dies on gRPC's thread).
+        using Handler = decltype(handler);
+        using Ex = decltype(asio::get_associated_executor(handler));
+        struct poster {
+          std::mutex mu;
+          std::optional<Ex> ex;
+          std::optional<Handler> h;
+        };
+        auto pp = std::make_shared<poster>();
+        pp->ex.emplace(asio::get_associated_executor(handler));
+        pp->h.emplace(std::move(handler));
+        start([pp, slot, keep](grpc::Status st) mutable {
+          std::lock_guard<std::mutex> lock(pp->mu);
+          if (!pp->ex) return;
+          asio::post(*pp->ex, [pp, slot, st = std::move(st)]() mutable {
+            std::optional<Handler> h;
+            {
+              std::lock_guard<std::mutex> l(pp->mu);
+              h.emplace(std::move(*pp->h));
+              pp->h.reset();
+              pp->ex.reset();
+            }
+            if (slot.is_connected()) slot.clear();
+            std::move (*h)(std::move(st));
+          });
+        });
+      },
+      asio::use_awaitable);
+}
+
+/// One unary call. call(stub_async, ctx, req, resp, done) starts it, e.g.
+///   [&](auto* ctx, auto* req, auto* resp, auto done) { s->conn->tasks->async()->Start(ctx, req, resp, done); }
+template <class Resp, class Req, class Call>
+asio::awaitable<result<Resp>> unary(const std::shared_ptr<state>& s, const call_options& opts, Req req,
+                                    Call call, bool with_default_timeout = true) {
+  struct box {
+    grpc::ClientContext ctx;
+    Req req;
+    Resp resp;
+  };
+  auto b = std::make_shared<box>();
+  b->req = std::move(req);
+  prepare(*s, opts, b->ctx, with_default_timeout);
+  bool deadline_set = b->ctx.deadline() != std::chrono::system_clock::time_point::max();
+  auto cancelled = std::make_shared<std::atomic<bool>>(false);
+  std::shared_ptr<void> keep = b;
+  auto starter = [b, s, call](std::function<void(grpc::Status)> done) mutable {
+    call(*s->conn, &b->ctx, &b->req, &b->resp, std::move(done));
+  };
+  auto st = co_await async_grpc(b->ctx, cancelled, keep, starter);
+  if (!st.ok()) co_return unexpected(map_status(st, opts.diag, cancelled->load(), deadline_set));
+  if (opts.diag) opts.diag->clear();
+  co_return std::move(b->resp);
+}
+
+// ---- conversions ----
+
+time_point from_proto(const google::protobuf::Timestamp& t);
+void to_proto(time_point tp, google::protobuf::Timestamp* t);
+any_value from_proto(const google::protobuf::Any& a);
+void to_proto(const any_value& v, google::protobuf::Any* a);
+descriptor from_proto(const api::types::Descriptor& d);
+void to_proto(const descriptor& d, api::types::Descriptor* p);
+mount from_proto(const api::types::Mount& m);
+void to_proto(const mount& m, api::types::Mount* p);
+container from_proto(const api::containers::Container& c);
+void to_proto(const container& c, api::containers::Container* p);
+image from_proto(const api::images::Image& i);
+void to_proto(const image& i, api::images::Image* p);
+content_info from_proto(const api::content::Info& i);
+write_status from_proto(const api::content::Status& st);
+snapshot_info from_proto(const api::snapshots::Info& i);
+process_info from_proto(const api::task_types::Process& p);
+
+template <class Map>
+labels to_labels(const Map& m) {
+  labels out;
+  for (const auto& [k, v] : m) out.emplace(k, v);
+  return out;
+}
+template <class Map>
+void put_labels(const labels& l, Map* m) {
+  for (const auto& [k, v] : l) (*m)[k] = v;
+}
+
+}  // namespace berth::containerd::detail
+
+namespace berth::containerd::detail {
+/// Reads a whole blob of the content store (at most max bytes: errc::resource_exhausted).
+asio::awaitable<result<std::string>> read_blob(std::shared_ptr<state> s, std::string digest, std::size_t max);
+}  // namespace berth::containerd::detail

@@ -1,0 +1,219 @@
+// Unit tests of the containerd backend's decoders and generators: error categories,
+// image references, manifests and indexes, image configs, WWW-Authenticate challenges,
+// chain ids, the OCI spec and exec process, and the runtime option encodings.
+#include <doctest/doctest.h>
+
+#include <rapidjson/document.h>
+
+#include "berth/containerd/containerd.hpp"
+#include "manifest.hpp"
+#include "spec_json.hpp"
+
+using namespace berth::containerd;
+namespace d = berth::containerd::detail;
+
+TEST_CASE("errc: category, names and helpers") {
+  std::error_code nf = errc::not_found;
+  CHECK(nf.category().name() == std::string("berth.containerd"));
+  CHECK(is_not_found(nf));
+  CHECK(!is_already_exists(nf));
+  CHECK(is_already_exists(make_error_code(errc::already_exists)));
+  CHECK(is_not_found(make_error_code(pull_errc::manifest_unknown)));
+  CHECK(is_unimplemented(make_error_code(errc::unimplemented)));
+  CHECK(nf.message() == "not found");
+  CHECK(std::error_code(pull_errc::digest_mismatch).category().name() == std::string("berth.containerd.pull"));
+}
+
+TEST_CASE("parse_reference: Docker defaults and explicit parts") {
+  auto r = parse_reference("busybox");
+  REQUIRE(r);
+  CHECK(r->registry == "docker.io");
+  CHECK(r->repository == "library/busybox");
+  CHECK(r->tag == "latest");
+  CHECK(r->name() == "docker.io/library/busybox:latest");
+
+  r = parse_reference("127.0.0.1:5000/berth-test/busybox:v1");
+  REQUIRE(r);
+  CHECK(r->registry == "127.0.0.1:5000");
+  CHECK(r->repository == "berth-test/busybox");
+  CHECK(r->tag == "v1");
+
+  r = parse_reference("localhost/x@sha256:abcd");
+  REQUIRE(r);
+  CHECK(r->registry == "localhost");
+  CHECK(r->tag.empty());
+  CHECK(r->digest == "sha256:abcd");
+  CHECK(r->name() == "localhost/x@sha256:abcd");
+
+  CHECK(parse_reference("").error() == pull_errc::bad_reference);
+  CHECK(parse_reference("UPPER/case").error() == pull_errc::bad_reference);
+  CHECK(parse_reference("x:").error() == pull_errc::bad_reference);
+  CHECK(parse_reference("x@nodigest").error() == pull_errc::bad_reference);
+}
+
+TEST_CASE("parse_manifest: a Docker manifest") {
+  const char* m = R"({"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json",
+    "config":{"mediaType":"application/vnd.docker.container.image.v1+json","size":7,"digest":"sha256:aa"},
+    "layers":[{"mediaType":"application/vnd.docker.image.rootfs.diff.tar.gzip","size":5,"digest":"sha256:bb"}]})";
+  auto doc = d::parse_manifest(m);
+  REQUIRE(doc);
+  CHECK(!doc->index);
+  CHECK(doc->config.digest == "sha256:aa");
+  CHECK(doc->config.size == 7);
+  REQUIRE(doc->layers.size() == 1);
+  CHECK(doc->layers[0].size == 5);
+  CHECK(d::is_layer(doc->layers[0].media_type));
+}
+
+TEST_CASE("parse_manifest: an OCI index resolved for a platform") {
+  const char* m = R"({"schemaVersion":2,"manifests":[
+    {"mediaType":"application/vnd.oci.image.manifest.v1+json","size":1,"digest":"sha256:arm","platform":{"os":"linux","architecture":"arm64","variant":"v8"}},
+    {"mediaType":"application/vnd.oci.image.manifest.v1+json","size":2,"digest":"sha256:amd","platform":{"os":"linux","architecture":"amd64"}}]})";
+  auto doc = d::parse_manifest(m, "application/vnd.oci.image.index.v1+json");
+  REQUIRE(doc);
+  CHECK(doc->index);
+  REQUIRE(doc->manifests.size() == 2);
+  auto amd = d::select_platform(*doc, {"linux", "amd64", ""});
+  REQUIRE(amd);
+  CHECK(amd->digest == "sha256:amd");
+  auto arm = d::select_platform(*doc, {"linux", "arm64", "v8"});
+  REQUIRE(arm);
+  CHECK(arm->digest == "sha256:arm");
+  CHECK(d::select_platform(*doc, {"linux", "s390x", ""}).error() == pull_errc::no_matching_platform);
+}
+
+TEST_CASE("parse_manifest: malformed documents fail typed") {
+  CHECK(d::parse_manifest("").error() == pull_errc::bad_manifest);
+  CHECK(d::parse_manifest("[]").error() == pull_errc::bad_manifest);
+  CHECK(d::parse_manifest(R"({"config":{"size":-1,"digest":"sha256:a"},"layers":[]})").error() == pull_errc::bad_manifest);
+  CHECK(d::parse_manifest(R"({"config":{"size":1,"digest":"nocolon"},"layers":[]})").error() == pull_errc::bad_manifest);
+  CHECK(d::parse_manifest(R"({"mediaType":"text/plain"})").error() == pull_errc::unsupported_media_type);
+}
+
+TEST_CASE("parse_image_config and chain ids") {
+  const char* c = R"({"architecture":"amd64","os":"linux","config":{"Env":["PATH=/bin","A=1"],"Cmd":["sh"],
+    "WorkingDir":"/w","User":"1000:1000","Labels":{"k":"v"}},"rootfs":{"type":"layers","diff_ids":["sha256:a","sha256:b"]}})";
+  auto cfg = d::parse_image_config(c);
+  REQUIRE(cfg);
+  CHECK(cfg->env.size() == 2);
+  CHECK(cfg->cmd == std::vector<std::string>{"sh"});
+  CHECK(cfg->working_dir == "/w");
+  CHECK(cfg->user == "1000:1000");
+  CHECK(cfg->labels.at("k") == "v");
+  REQUIRE(cfg->diff_ids.size() == 2);
+  CHECK(d::chain_id(cfg->diff_ids, 1) == "sha256:a");
+  // chain(2) = sha256("sha256:a sha256:b")
+  CHECK(d::chain_id(cfg->diff_ids, 2) == d::sha256_digest("sha256:a sha256:b"));
+  CHECK(d::sha256_digest("") == "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+}
+
+TEST_CASE("parse_www_authenticate") {
+  auto c = d::parse_www_authenticate(
+      R"(Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/busybox:pull")");
+  REQUIRE(c);
+  CHECK(c->scheme == "Bearer");
+  CHECK(c->params.at("realm") == "https://auth.docker.io/token");
+  CHECK(c->params.at("service") == "registry.docker.io");
+  CHECK(c->params.at("scope") == "repository:library/busybox:pull");
+  c = d::parse_www_authenticate(R"(Basic realm="x \"q\"")");
+  REQUIRE(c);
+  CHECK(c->scheme == "Basic");
+  CHECK(c->params.at("realm") == "x \"q\"");
+  CHECK(!d::parse_www_authenticate(""));
+  CHECK(!d::parse_www_authenticate(R"(Bearer realm="unterminated)"));
+}
+
+TEST_CASE("make_spec: image config and options") {
+  d::image_config img;
+  img.env = {"PATH=/bin", "FROM_IMAGE=1"};
+  img.cmd = {"sh"};
+  img.working_dir = "/srv";
+  container_options o;
+  o.id = "c1";
+  o.env = {"FROM_IMAGE=2", "X=y"};
+  o.user = "1000:100";
+  o.read_only_rootfs = true;
+  o.cap_add = {"sys_admin"};
+  o.cap_drop = {"CAP_KILL"};
+  o.mounts = {{.type = "bind", .source = "/tmp", .target = "/host", .read_only = true},
+              {.type = "tmpfs", .target = "/scratch", .options = {"size=1m"}}};
+  o.resources.memory_bytes = 64 << 20;
+  o.resources.pids_limit = 50;
+  o.labels = {{"a", "b"}};
+  auto spec = d::make_spec(o, img, "ns1");
+  REQUIRE(spec);
+  rapidjson::Document doc;
+  doc.Parse(spec->c_str());
+  REQUIRE(!doc.HasParseError());
+  const auto& p = doc["process"];
+  CHECK(std::string(p["args"][0].GetString()) == "sh");
+  CHECK(p["user"]["uid"].GetUint() == 1000);
+  CHECK(p["user"]["gid"].GetUint() == 100);
+  CHECK(std::string(p["cwd"].GetString()) == "/srv");
+  std::vector<std::string> env;
+  for (const auto& e : p["env"].GetArray()) env.emplace_back(e.GetString());
+  CHECK(std::count(env.begin(), env.end(), "FROM_IMAGE=2") == 1);
+  CHECK(std::count(env.begin(), env.end(), "FROM_IMAGE=1") == 0);
+  CHECK(std::count(env.begin(), env.end(), "PATH=/bin") == 1);
+  std::vector<std::string> caps;
+  for (const auto& e : p["capabilities"]["bounding"].GetArray()) caps.emplace_back(e.GetString());
+  CHECK(std::count(caps.begin(), caps.end(), "CAP_SYS_ADMIN") == 1);
+  CHECK(std::count(caps.begin(), caps.end(), "CAP_KILL") == 0);
+  CHECK(doc["root"]["readonly"].GetBool());
+  CHECK(std::string(doc["linux"]["cgroupsPath"].GetString()) == "/ns1/c1");
+  CHECK(doc["linux"]["resources"]["memory"]["limit"].GetInt64() == (64 << 20));
+  CHECK(doc["linux"]["resources"]["pids"]["limit"].GetInt64() == 50);
+  CHECK(std::string(doc["annotations"]["a"].GetString()) == "b");
+  bool bind = false, tmpfs = false;
+  for (const auto& m : doc["mounts"].GetArray()) {
+    std::string dest = m["destination"].GetString();
+    if (dest == "/host") bind = std::string(m["type"].GetString()) == "bind" && std::string(m["options"][1].GetString()) == "ro";
+    if (dest == "/scratch") tmpfs = std::string(m["type"].GetString()) == "tmpfs";
+  }
+  CHECK(bind);
+  CHECK(tmpfs);
+
+  container_options bad = o;
+  bad.user = "root";
+  CHECK(d::make_spec(bad, img, "ns1").error() == pull_errc::bad_user);
+  bad = o;
+  bad.mounts = {{.type = "nfs", .target = "/x"}};
+  CHECK(d::make_spec(bad, img, "ns1").error() == errc::invalid_argument);
+  d::image_config no_cmd;
+  CHECK(d::make_spec(container_options{.id = "x"}, no_cmd, "n").error() == errc::invalid_argument);
+}
+
+TEST_CASE("make_spec: privileged, and the exec process") {
+  d::image_config img;
+  img.cmd = {"sh"};
+  container_options o{.id = "p"};
+  o.privileged = true;
+  auto spec = d::make_spec(o, img, "n");
+  REQUIRE(spec);
+  rapidjson::Document doc;
+  doc.Parse(spec->c_str());
+  CHECK(doc["process"]["capabilities"]["bounding"].Size() > 30);
+  CHECK(!doc["linux"].HasMember("maskedPaths"));
+  auto proc = d::make_process(*spec, {.args = {"echo", "hi"}, .env = {"E=1"}, .cwd = "/tmp", .user = "5:6"});
+  REQUIRE(proc);
+  rapidjson::Document pd;
+  pd.Parse(proc->c_str());
+  CHECK(std::string(pd["args"][1].GetString()) == "hi");
+  CHECK(std::string(pd["cwd"].GetString()) == "/tmp");
+  CHECK(pd["user"]["uid"].GetUint() == 5);
+  CHECK(d::make_process("{}", {.args = {"x"}}).error() == errc::invalid_argument);
+  CHECK(d::make_process(*spec, {}).error() == errc::invalid_argument);
+}
+
+TEST_CASE("runtime options: bare type URLs and protobuf encoding") {
+  auto a = encode(runc_options{.binary_name = "runc", .systemd_cgroup = true});
+  CHECK(a.type_url == "containerd.runc.v1.Options");
+  // field 6 (binary_name), length 4, "runc"; field 9 (systemd_cgroup) varint 1
+  CHECK(a.value == std::string("\x32\x04runc\x48\x01", 8));
+  auto all = encode(runc_options{.binary_name = "b", .root = "/r", .systemd_cgroup = true, .no_pivot_root = true});
+  // field 1 varint 1, field 6 "b", field 7 "/r", field 9 varint 1
+  CHECK(all.value == std::string("\x08\x01\x32\x01" "b" "\x3a\x02/r\x48\x01", 11));
+  auto k = kata_runtime_options("/etc/kata.toml");
+  CHECK(k.type_url == "runtimeoptions.v1.Options");
+  CHECK(k.value == std::string("\x12\x0e/etc/kata.toml", 16));
+}
