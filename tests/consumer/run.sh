@@ -50,7 +50,7 @@ trap cleanup EXIT
 
 # Small builds: no optimisation, no tests, benchmarks, command, examples or fuzz targets.
 berth_off=(tests=false bench=false cli=false examples=false integration_tests=false
-  fuzz_targets=false)
+  fuzz_targets=false containerd=disabled curl=disabled)
 
 case $mode in
   subproject)
