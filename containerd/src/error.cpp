@@ -50,6 +50,7 @@ class pull_category_impl final : public std::error_category {
       case pull_errc::image_not_unpacked: return "image not unpacked";
       case pull_errc::bad_user: return "user cannot be resolved";
       case pull_errc::exec_timeout: return "process timed out and was killed";
+      case pull_errc::missing_blob: return "image archive lacks a blob";
     }
     return "unknown pull error";
   }

@@ -251,3 +251,31 @@ result<std::vector<save_entry>> parse_save_manifest(std::string_view json) {
 }
 
 }  // namespace berth::containerd::detail
+
+namespace berth::containerd::detail {
+
+result<std::string> parse_oci_layout(std::string_view json) {
+  rapidjson::Document doc;
+  doc.Parse(json.data(), json.size());
+  if (doc.HasParseError() || !doc.IsObject()) return unexpected(pull_errc::bad_archive);
+  auto it = doc.FindMember("imageLayoutVersion");
+  if (it == doc.MemberEnd() || !it->value.IsString()) return unexpected(pull_errc::bad_archive);
+  std::string v(it->value.GetString(), it->value.GetStringLength());
+  if (v.empty() || v[0] != '1' || (v.size() > 1 && v[1] != '.')) return unexpected(pull_errc::bad_archive);
+  return v;
+}
+
+std::string make_docker_manifest(const descriptor& config, const std::vector<descriptor>& layers) {
+  auto desc = [](const descriptor& d) {
+    return "{\"mediaType\":\"" + d.media_type + "\",\"digest\":\"" + d.digest +
+           "\",\"size\":" + std::to_string(d.size) + "}";
+  };
+  std::string out = "{\"schemaVersion\":2,\"mediaType\":\"";
+  out += media::docker_manifest;
+  out += "\",\"config\":" + desc(config) + ",\"layers\":[";
+  for (std::size_t i = 0; i < layers.size(); ++i) out += (i ? "," : "") + desc(layers[i]);
+  out += "]}";
+  return out;
+}
+
+}  // namespace berth::containerd::detail

@@ -85,3 +85,15 @@ struct save_entry {
 result<std::vector<save_entry>> parse_save_manifest(std::string_view json);
 
 }  // namespace berth::containerd::detail
+
+namespace berth::containerd::detail {
+
+/// oci-layout: {"imageLayoutVersion": "1.0.0"}; returns the version (bad_archive when the
+/// file is not that, or names a major version other than 1).
+result<std::string> parse_oci_layout(std::string_view json);
+
+/// A Docker schema2 manifest of config and layers (the bytes berth stores for a docker
+/// save image; the same input gives the same bytes, hence the same digest).
+std::string make_docker_manifest(const descriptor& config, const std::vector<descriptor>& layers);
+
+}  // namespace berth::containerd::detail

@@ -14,50 +14,6 @@
 
 namespace berth::containerd {
 
-any_value encode(const runc_options& o) {
-  // containerd.runc.v1.Options (runtime/v2/runc/options/oci.proto): 1 = no_pivot_root,
-  // 6 = binary_name, 7 = root, 9 = systemd_cgroup (protobuf wire format, written by hand:
-  // no protobuf in this TU; fields in ascending order).
-  std::string v;
-  auto varint = [&](std::uint64_t x) {
-    while (x >= 0x80) {
-      v += static_cast<char>((x & 0x7f) | 0x80);
-      x >>= 7;
-    }
-    v += static_cast<char>(x);
-  };
-  auto str = [&](int field, const std::string& s) {
-    if (s.empty()) return;
-    varint(static_cast<std::uint64_t>(field) << 3 | 2);
-    varint(s.size());
-    v += s;
-  };
-  auto flag = [&](int field, bool b) {
-    if (!b) return;
-    varint(static_cast<std::uint64_t>(field) << 3);
-    varint(1);
-  };
-  flag(1, o.no_pivot_root);
-  str(6, o.binary_name);
-  str(7, o.root);
-  flag(9, o.systemd_cgroup);
-  return {"containerd.runc.v1.Options", std::move(v)};
-}
-
-any_value kata_runtime_options(const std::string& config_path) {
-  // runtimeoptions.v1.Options: 1 = type_url, 2 = config_path.
-  std::string v;
-  v += static_cast<char>(2 << 3 | 2);
-  std::size_t n = config_path.size();
-  while (n >= 0x80) {
-    v += static_cast<char>((n & 0x7f) | 0x80);
-    n >>= 7;
-  }
-  v += static_cast<char>(n);
-  v += config_path;
-  return {"runtimeoptions.v1.Options", std::move(v)};
-}
-
 namespace detail {
 namespace {
 

@@ -1,7 +1,8 @@
 // Containers and tasks against the real containerd, from an image berth pulled from the
 // loopback registry: run to completion, 100 MiB of stdout byte-exact with stderr apart,
-// stdin with close, exit codes, exec with timeout, kill, events of a task's lifecycle,
-// typed failures (unknown runtime, missing image), deadlines on wait, and interop with ctr.
+// stdin with close, exec stdin (exec_run and by hand), exit codes, exec with timeout,
+// kill, events of a task's lifecycle, typed failures (unknown runtime, missing image),
+// deadlines on wait, and interop with ctr.
 #include <doctest/doctest.h>
 
 #include <openssl/evp.h>
@@ -9,9 +10,11 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <random>
 #include <sstream>
 #include <thread>
 
+#include "berth/kata/runtime.hpp"
 #include "containerd/support.hpp"
 
 using namespace berth;
@@ -243,6 +246,97 @@ TEST_CASE("stdin round trip through cat, closed by close_stdin") {
   CHECK(!ec);
 }
 
+TEST_CASE("exec with stdin: exec_run's stdin_data through cat, and by hand after start") {
+  test::scoped_namespace ns;
+  auto& c = ns.client();
+  test::pull_test_image(c);
+  auto before = fifo_dirs();
+  std::error_code ec;
+  c.create_container(busybox("exec-in", {"sleep", "1000"}), ec);
+  REQUIRE_MESSAGE(!ec, ec.message());
+  auto task = c.create_task("exec-in", {.capture = false}, ec);
+  REQUIRE_MESSAGE(!ec, ec.message());
+  task.start(ec);
+  REQUIRE_MESSAGE(!ec, ec.message());
+
+  // A few hundred KiB of binary data (every byte value, NULs included) in and out of cat.
+  std::string data(300 * 1024 + 7, '\0');
+  std::mt19937 rng(42);
+  for (auto& ch : data) ch = static_cast<char>(rng() & 0xff);
+  std::string out, err;
+  ctrd::run_options ro;
+  ro.stdin_data = data;
+  ro.on_output = [&](ctrd::output w, std::string_view d) { (w == ctrd::output::stdout_stream ? out : err) += d; };
+  auto r = c.exec_run("exec-in", {.args = {"cat"}}, ro, ec);
+  REQUIRE_MESSAGE(!ec, ec.message());
+  CHECK(r.exit_code == 0);
+  CHECK(err.empty());
+  CHECK(out.size() == data.size());
+  bool same = out == data;
+  CHECK(same);
+
+  // with_stdin and no data: end of input at once.
+  out.clear();
+  ro.stdin_data.clear();
+  ro.with_stdin = true;
+  r = c.exec_run("exec-in", {.args = {"sh", "-c", "wc -c; exit 4"}}, ro, ec);
+  REQUIRE_MESSAGE(!ec, ec.message());
+  CHECK(r.exit_code == 4);
+  CHECK(out.find('0') != std::string::npos);
+
+  // By hand: exec, then stdin only once started.
+  auto p = c.exec("exec-in", "exec-hand", {.args = {"sh", "-c", "cat; echo done"}}, {.stdin_ = true}, ec);
+  REQUIRE_MESSAGE(!ec, ec.message());
+  p.write(asio::buffer(std::string("early\n")), ec);
+  CHECK(ec == ctrd::errc::failed_precondition);
+  p.close_stdin(ec);
+  CHECK(ec == ctrd::errc::failed_precondition);
+  p.start(ec);
+  REQUIRE_MESSAGE(!ec, ec.message());
+  CHECK(p.pid() > 0);
+  std::string small = "ping\n" + data.substr(0, 4096) + "\n";
+  p.write(asio::buffer(small), ec);
+  REQUIRE_MESSAGE(!ec, ec.message());
+  p.close_stdin(ec);
+  REQUIRE_MESSAGE(!ec, ec.message());
+  p.write(asio::buffer(small), ec);
+  CHECK(ec == berth::errc::stream_closed);
+  std::string got;
+  char buf[4096];
+  for (;;) {
+    auto n = p.read(ctrd::output::stdout_stream, asio::buffer(buf), ec);
+    if (ec) break;
+    got.append(buf, n);
+  }
+  CHECK(ec == asio::error::eof);
+  same = got == small + "done\n";
+  CHECK(same);
+  auto st = p.wait(ec);
+  REQUIRE_MESSAGE(!ec, ec.message());
+  CHECK(st.status == 0);
+  p.delete_(ec);
+  CHECK(!ec);
+
+  // An exec that fails to start, and one in a missing container: nothing left behind.
+  ro.stdin_data = "x";
+  c.exec_run("exec-in", {.args = {"/no/such/binary"}}, ro, ec);
+  CHECK(ec);
+  c.exec_run("no-such-container", {.args = {"cat"}}, ro, ec);
+  CHECK(ctrd::is_not_found(ec));
+
+  CHECK(c.run(op::task_pids{.container_id = "exec-in"}).size() == 1);  // only sleep
+  task.kill(9, ec);
+  task.wait(ec);
+  task.delete_(ec);
+  CHECK(!ec);
+  task.close();
+  c.remove_container("exec-in", ec);
+  CHECK(!ec);
+  CHECK(c.run(op::container_list{}).empty());
+  CHECK(c.run(op::task_list{}).empty());
+  CHECK(fifo_dirs() == before);
+}
+
 TEST_CASE("exec with timeout, exec exit codes, kill, pids, pause and resume, metrics, wait deadline") {
   test::scoped_namespace ns;
   auto& c = ns.client();
@@ -334,21 +428,31 @@ TEST_CASE("an unknown runtime fails typed; the kata stand-in runs by name") {
   o.runtime.name = "io.containerd.nosuchruntime.v1";
   std::error_code ec;
   berth::diagnostics diag;
-  c.run_container(o, {}, ec);
+  c.run_container(o, {.diag = &diag}, ec);
   CHECK(ec.category() == ctrd::category());
   CHECK(ec);
+  // containerd's own words from the failed Tasks.Create, beside the code.
+  CHECK(ec == ctrd::errc::unknown);
+  CHECK_MESSAGE(diag.message.find("binary not installed") != std::string::npos, diag.message);
+  CHECK(diag.message.find("containerd-shim-nosuchruntime-v1") != std::string::npos);
+  CHECK(diag.status == 2);  // gRPC UNKNOWN
   CHECK(c.run(op::container_list{}).empty());
   c.run(op::snapshot_stat{.key = "rt-bad"}, ec);
   CHECK(ctrd::is_not_found(ec));
 
   auto k = busybox("rt-kata", {"sh", "-c", "exit 5"});
   k.runtime.name = "io.containerd.kata.v2";
-  auto r = c.run_container(k, {}, ec);
+  auto r = c.run_container(k, {.diag = &diag}, ec);
   REQUIRE_MESSAGE(!ec, ec.message());
   CHECK(r.exit_code == 5);
+  CHECK(diag.message.empty());  // cleared on success
+  CHECK(diag.status == 0);
 
   auto runc = busybox("rt-runc-opts", {"true"});
-  runc.runtime.options = ctrd::encode(ctrd::runc_options{.binary_name = "runc"});
+  // The runc options berth sends come from kata's encoder (berth/kata/runtime.hpp).
+  auto runc_rt = berth::kata::containerd_runtime_of(berth::kata::runtime_choice::runc({.binary_name = "runc"}));
+  REQUIRE(runc_rt);
+  runc.runtime.options = {runc_rt->options->type_url, runc_rt->options->value};
   r = c.run_container(runc, {}, ec);
   REQUIRE_MESSAGE(!ec, ec.message());
   CHECK(r.exit_code == 0);

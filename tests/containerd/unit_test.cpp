@@ -1,13 +1,19 @@
 // Unit tests of the containerd backend's decoders and generators: error categories,
 // image references, manifests and indexes, image configs, WWW-Authenticate challenges,
-// chain ids, the OCI spec and exec process, and the runtime option encodings.
+// chain ids, the OCI spec and exec process, the runtime option encodings, the tar reader
+// and the documents of image archives.
 #include <doctest/doctest.h>
 
 #include <rapidjson/document.h>
 
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+
 #include "berth/containerd/containerd.hpp"
 #include "manifest.hpp"
 #include "spec_json.hpp"
+#include "tar.hpp"
 
 using namespace berth::containerd;
 namespace d = berth::containerd::detail;
@@ -205,15 +211,133 @@ TEST_CASE("make_spec: privileged, and the exec process") {
   CHECK(d::make_process(*spec, {}).error() == errc::invalid_argument);
 }
 
-TEST_CASE("runtime options: bare type URLs and protobuf encoding") {
-  auto a = encode(runc_options{.binary_name = "runc", .systemd_cgroup = true});
-  CHECK(a.type_url == "containerd.runc.v1.Options");
-  // field 6 (binary_name), length 4, "runc"; field 9 (systemd_cgroup) varint 1
-  CHECK(a.value == std::string("\x32\x04runc\x48\x01", 8));
-  auto all = encode(runc_options{.binary_name = "b", .root = "/r", .systemd_cgroup = true, .no_pivot_root = true});
-  // field 1 varint 1, field 6 "b", field 7 "/r", field 9 varint 1
-  CHECK(all.value == std::string("\x08\x01\x32\x01" "b" "\x3a\x02/r\x48\x01", 11));
-  auto k = kata_runtime_options("/etc/kata.toml");
-  CHECK(k.type_url == "runtimeoptions.v1.Options");
-  CHECK(k.value == std::string("\x12\x0e/etc/kata.toml", 16));
+
+namespace {
+
+/// One ustar header block (+ data, padded) for the tar reader tests.
+std::string tar_member(const std::string& name, const std::string& data, char type = '0',
+                       const std::string& link = "") {
+  std::string h(512, '\0');
+  h.replace(0, name.size(), name);
+  std::snprintf(h.data() + 100, 8, "%07o", 0644);
+  std::snprintf(h.data() + 124, 12, "%011o", static_cast<unsigned>(data.size()));
+  h[156] = type;
+  h.replace(157, link.size(), link);
+  h.replace(257, 6, std::string("ustar\0", 6));
+  h.replace(263, 2, "00");
+  h.replace(148, 8, "        ");
+  unsigned sum = 0;
+  for (unsigned char c : h) sum += c;
+  std::snprintf(h.data() + 148, 8, "%06o", sum);
+  std::string out = h + data;
+  out.resize((out.size() + 511) / 512 * 512, '\0');
+  return out;
+}
+
+struct tar_in_memory {
+  std::string bytes;
+  std::size_t pos = 0, step;
+  explicit tar_in_memory(std::string b, std::size_t s = 7) : bytes(std::move(b)), step(s) {}
+  d::tar_reader reader() {
+    return d::tar_reader([this](char* buf, std::size_t n, std::error_code&) {
+      std::size_t k = std::min({n, step, bytes.size() - pos});
+      std::memcpy(buf, bytes.data() + pos, k);
+      pos += k;
+      return k;
+    });
+  }
+};
+
+}  // namespace
+
+TEST_CASE("tar_reader: entries, data in pieces, links, pax paths, the end") {
+  std::string pax_rec = "30 path=./deep/dir/index.json\n";
+  std::string archive = tar_member("./blobs/", "", '5') + tar_member("blobs/sha256/aa", std::string(1000, 'x')) +
+                        tar_member("b/layer.tar", "", '2', "../a/layer.tar") + tar_member("PaxHeaders/x", pax_rec, 'x') +
+                        tar_member("short", "{}") + std::string(1024, '\0');
+  tar_in_memory mem(archive);
+  auto t = mem.reader();
+  auto e = t.next();
+  REQUIRE(e);
+  REQUIRE(*e);
+  CHECK((*e)->kind == d::tar_entry::directory);
+  CHECK((*e)->path == "blobs");
+  e = t.next();
+  REQUIRE((e && *e));
+  CHECK((*e)->path == "blobs/sha256/aa");
+  CHECK((*e)->size == 1000);
+  char buf[300];
+  std::size_t total = 0;
+  for (;;) {
+    auto n = t.read(buf, sizeof buf);
+    REQUIRE(n);
+    if (!*n) break;
+    total += *n;
+  }
+  CHECK(total == 1000);
+  e = t.next();
+  REQUIRE((e && *e));
+  CHECK((*e)->kind == d::tar_entry::symlink);
+  CHECK((*e)->link == "../a/layer.tar");
+  CHECK(d::normalize_tar_path("b/../a/layer.tar") == "a/layer.tar");
+  e = t.next();
+  REQUIRE((e && *e));
+  CHECK((*e)->path == "deep/dir/index.json");  // the pax path wins, normalised
+  CHECK((*e)->size == 2);
+  e = t.next();
+  REQUIRE(e);
+  CHECK(!*e);
+
+  // Cut inside the data: bad_archive, at whatever point the source ends.
+  for (std::size_t cut : {600u, 1100u, 1536u + 10u}) {
+    tar_in_memory part(archive.substr(0, cut), 64);
+    auto r = part.reader();
+    std::error_code ec;
+    for (int i = 0; i < 10 && !ec; ++i) {
+      auto x = r.next();
+      if (!x) {
+        ec = x.error();
+        break;
+      }
+      if (!*x) break;
+      for (;;) {
+        auto n = r.read(buf, sizeof buf);
+        if (!n) {
+          ec = n.error();
+          break;
+        }
+        if (!*n) break;
+      }
+    }
+    CHECK(ec == pull_errc::bad_archive);
+  }
+  // A bad checksum.
+  std::string bad = tar_member("x", "y");
+  bad[0] = 'z';
+  tar_in_memory junk(bad);
+  auto jr = junk.reader();
+  auto je = jr.next();
+  REQUIRE(!je);
+  CHECK(je.error() == pull_errc::bad_archive);
+}
+
+TEST_CASE("archive documents: oci-layout, docker save manifest.json, the manifest berth makes") {
+  CHECK(d::parse_oci_layout(R"({"imageLayoutVersion":"1.0.0"})").value() == "1.0.0");
+  CHECK(!d::parse_oci_layout(R"({"imageLayoutVersion":"2.0.0"})"));
+  CHECK(!d::parse_oci_layout("[]"));
+  auto s = d::parse_save_manifest(R"([{"Config":"c.json","RepoTags":["a:1","b:2"],"Layers":["l/layer.tar"]}])");
+  REQUIRE(s);
+  REQUIRE(s->size() == 1);
+  CHECK((*s)[0].repo_tags.size() == 2);
+  descriptor cfg{"application/vnd.docker.container.image.v1+json", "sha256:" + std::string(64, 'a'), 10, {}};
+  descriptor layer{"application/vnd.docker.image.rootfs.diff.tar", "sha256:" + std::string(64, 'b'), 20, {}};
+  auto m = d::make_docker_manifest(cfg, {layer});
+  CHECK(m == d::make_docker_manifest(cfg, {layer}));
+  auto back = d::parse_manifest(m);
+  REQUIRE(back);
+  CHECK(back->media_type == "application/vnd.docker.distribution.manifest.v2+json");
+  CHECK(back->config.digest == cfg.digest);
+  REQUIRE(back->layers.size() == 1);
+  CHECK(back->layers[0].size == 20);
+  CHECK(d::is_layer(back->layers[0].media_type));
 }

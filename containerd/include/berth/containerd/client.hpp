@@ -15,7 +15,8 @@
 // and expire as berth::errc::timeout; terminal cancellation through the handler's slot
 // cancels the gRPC call (ClientContext::TryCancel) and completes with
 // berth::errc::cancelled. containerd's status codes arrive as berth::containerd::errc,
-// its message in call_options::diag.
+// its message in call_options::diag (in stdio_options::diag and run_options::diag for the
+// task, exec and run compositions).
 #pragma once
 
 #include <chrono>
@@ -35,6 +36,7 @@
 #include "berth/core/result.hpp"
 #include "berth/core/sync.hpp"
 #include "berth/containerd/error.hpp"
+#include "berth/containerd/import.hpp"
 #include "berth/containerd/ops.hpp"
 #include "berth/containerd/process.hpp"
 #include "berth/containerd/pull.hpp"
@@ -91,6 +93,13 @@ struct run_options {
   /// Kill the process (SIGKILL) after this long: completes with pull_errc::exec_timeout.
   std::optional<std::chrono::milliseconds> timeout{};
   bool remove = true;                   ///< Run: remove the container afterwards.
+  /// When set, receives containerd's status and message when a call of the run fails
+  /// (image, snapshot and container record, Tasks.Create, Start, Wait; e.g. Tasks.Create's
+  /// "failed to start shim: ... binary not installed ..."), as call_options::diag; cleared
+  /// on success, status 0 and no message when the failure is berth's own (a timeout, a
+  /// FIFO). Cleanup calls after a failure leave it alone. Written before the completion
+  /// handler runs; must outlive the operation.
+  berth::diagnostics* diag = nullptr;
 };
 
 /// The end of a run or exec.
@@ -220,8 +229,7 @@ class client {
   void remove_container(std::string id, std::error_code& ec);
 
   /// Creates the task of a container with FIFOs for its stdio (not started).
-  /// runtime_options: the Any passed to Tasks.Create (empty: the container's).
-  /// Completion: void(std::error_code, process).
+  /// Completion: void(std::error_code, process); containerd's message in io.diag.
   template <class CompletionToken>
   auto async_create_task(std::string container_id, stdio_options io, CompletionToken&& token) {
     return berth::detail::initiate<process>(
@@ -232,7 +240,9 @@ class client {
   process create_task(std::string container_id, stdio_options io, std::error_code& ec);
 
   /// Adds an exec process to a running task (not started); the process spec starts from
-  /// the container's. Completion: void(std::error_code, process).
+  /// the container's. Completion: void(std::error_code, process); containerd's message
+  /// in io.diag. With io.stdin_, the process's stdin is writable once it is started
+  /// (the shim opens an exec's stdin at Start; see process).
   template <class CompletionToken>
   auto async_exec(std::string container_id, std::string exec_id, process_spec spec, stdio_options io,
                   CompletionToken&& token) {
@@ -249,7 +259,7 @@ class client {
   /// Run to completion: create the container, its task, start it, stream its output to
   /// run.on_output, wait, delete the task and (run.remove) the container. Every path,
   /// errors and cancellation included, removes what was created.
-  /// Completion: void(std::error_code, run_result).
+  /// Completion: void(std::error_code, run_result); containerd's message in run.diag.
   template <class CompletionToken>
   auto async_run_container(container_options opts, run_options run, CompletionToken&& token) {
     return berth::detail::initiate<run_result>(
@@ -262,7 +272,8 @@ class client {
   run_result run_container(container_options opts, run_options run, std::error_code& ec);
 
   /// Exec to completion in a running task, killed after run.timeout (then
-  /// pull_errc::exec_timeout). Completion: void(std::error_code, run_result).
+  /// pull_errc::exec_timeout). Completion: void(std::error_code, run_result);
+  /// containerd's message in run.diag.
   template <class CompletionToken>
   auto async_exec_run(std::string container_id, process_spec spec, run_options run, CompletionToken&& token) {
     return berth::detail::initiate<run_result>(
@@ -287,6 +298,41 @@ class client {
   }
   image pull(std::string ref, pull_options opts, std::error_code& ec);
 
+  /// Imports the image archive (OCI layout or docker save tar) at path (see import.hpp).
+  /// Completion: void(std::error_code, std::vector<image>): the image records made, in the
+  /// archive's order. Failures: pull_errc::bad_archive (malformed or truncated tar, no
+  /// index.json or manifest.json), digest_mismatch / size_mismatch (a blob is not what its
+  /// name or the image config says), missing_blob (a manifest, config or layer the archive
+  /// and the store lack), unsupported_media_type, no_matching_platform; details in
+  /// opts.diag. Cancellation: terminal, between chunks; the import's lease is dropped so
+  /// nothing partial stays.
+  ///
+  ///   auto imgs = c.import_archive("busybox.tar", {});   // docker save busybox > busybox.tar
+  template <class CompletionToken>
+  auto async_import_archive(std::string path, import_options opts, CompletionToken&& token) {
+    return berth::detail::initiate<std::vector<image>>(
+        get_executor(),
+        [s = state_, p = std::move(path), o = std::move(opts)]() mutable {
+          return do_import(s, std::move(p), archive_source{}, std::move(o));
+        },
+        std::forward<CompletionToken>(token));
+  }
+  /// The same from any byte source (a pipe, a socket, a decompressor), read as a stream.
+  template <class CompletionToken>
+  auto async_import_archive(archive_source src, import_options opts, CompletionToken&& token) {
+    return berth::detail::initiate<std::vector<image>>(
+        get_executor(),
+        [s = state_, src = std::move(src), o = std::move(opts)]() mutable {
+          return do_import(s, std::string(), std::move(src), std::move(o));
+        },
+        std::forward<CompletionToken>(token));
+  }
+  std::vector<image> import_archive(std::string path, import_options opts, std::error_code& ec);
+  std::vector<image> import_archive(archive_source src, import_options opts, std::error_code& ec);
+  /// Throwing forms: berth::error with opts.diag's details.
+  std::vector<image> import_archive(std::string path, import_options opts = {});
+  std::vector<image> import_archive(archive_source src, import_options opts = {});
+
   friend struct client_access;
 
  private:
@@ -300,7 +346,8 @@ class client {
                                                                 std::string ref, std::int64_t total,
                                                                 std::string expected);
   static asio::awaitable<result<container>> do_create_container(std::shared_ptr<detail::state> s,
-                                                                container_options o);
+                                                                container_options o,
+                                                                berth::diagnostics* diag = nullptr);
   static asio::awaitable<result<void>> do_remove_container(std::shared_ptr<detail::state> s, std::string id);
   static asio::awaitable<result<process>> do_create_task(std::shared_ptr<detail::state> s, std::string id,
                                                          stdio_options io);
@@ -312,6 +359,8 @@ class client {
                                                          process_spec p, run_options r);
   static asio::awaitable<result<image>> do_pull(std::shared_ptr<detail::state> s, std::string ref,
                                                 pull_options o);
+  static asio::awaitable<result<std::vector<image>>> do_import(std::shared_ptr<detail::state> s, std::string path,
+                                                             archive_source src, import_options o);
   std::shared_ptr<detail::state> state_;
 };
 

@@ -3,6 +3,7 @@
 
 #include "berth/containerd/client.hpp"
 #include "berth/containerd/error.hpp"
+#include "berth/containerd/import.hpp"
 #include "berth/containerd/ops.hpp"
 #include "berth/containerd/process.hpp"
 #include "berth/containerd/pull.hpp"

@@ -52,6 +52,7 @@ enum class pull_errc {
   image_not_unpacked,     ///< The image has no snapshot for its layers (pull or import it).
   bad_user,               ///< The user spec names a user berth cannot resolve (numeric only).
   exec_timeout,           ///< An exec or run exceeded its timeout and was killed.
+  missing_blob,           ///< An archive lacks a blob its manifest or index needs.
 };
 
 /// The category of pull_errc ("berth.containerd.pull").

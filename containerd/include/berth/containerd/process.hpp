@@ -15,6 +15,7 @@
 #include <asio/buffer.hpp>
 
 #include "berth/core/async.hpp"
+#include "berth/core/error.hpp"
 #include "berth/core/result.hpp"
 #include "berth/containerd/types.hpp"
 
@@ -29,14 +30,27 @@ enum class output { stdout_stream = 1, stderr_stream = 2 };
 
 /// The stdio of a new process.
 struct stdio_options {
-  bool stdin_ = false;    ///< Give the process a stdin FIFO (write() and close_stdin()).
+  /// Give the process a stdin FIFO (write() and close_stdin()). A task's is usable once
+  /// created; an exec's only once started (the shim opens an exec's stdin at Start).
+  bool stdin_ = false;
   bool terminal = false;  ///< A TTY: stdout only (stderr is merged), resizable.
   bool capture = true;    ///< Create stdout/stderr FIFOs (false: output is discarded).
+  /// When set, receives containerd's status and message when one of the create or exec
+  /// calls fails (e.g. Tasks.Create's "failed to start shim: ..."), and is cleared on
+  /// success, as call_options::diag. Written before the completion handler runs; must
+  /// outlive the operation.
+  berth::diagnostics* diag = nullptr;
 };
 
 /// A process created by client::async_create_task or client::async_exec, not started yet.
 /// Destroying it closes its FIFOs and removes their directory (the process itself is
 /// removed by async_delete, or with its container by client::async_remove_container).
+///
+/// Stdin (stdio_options::stdin_): berth opens its end of a task's stdin FIFO at create.
+/// The shim opens an exec's only when the exec starts, so berth opens its end of an exec's
+/// in async_start (which, should that fail, kills the exec and fails); async_write and
+/// async_close_stdin before the exec is started fail with errc::failed_precondition (and
+/// open it themselves when the exec was started otherwise, e.g. with op::task_start).
 class process {
  public:
   using executor_type = asio::any_io_executor;
@@ -55,7 +69,8 @@ class process {
   /// The directory holding the FIFOs (removed with the process object).
   const std::string& fifo_dir() const noexcept;
 
-  /// Starts the process. Completion: void(std::error_code, std::uint32_t pid).
+  /// Starts the process (and, for an exec with stdin, opens berth's end of it).
+  /// Completion: void(std::error_code, std::uint32_t pid).
   template <class CompletionToken>
   auto async_start(CompletionToken&& token) {
     return berth::detail::initiate<std::uint32_t>(
@@ -74,7 +89,9 @@ class process {
   }
   std::size_t read(output which, asio::mutable_buffer buf, std::error_code& ec);
 
-  /// Writes all of buf to stdin. Completion: void(std::error_code, std::size_t).
+  /// Writes all of buf to stdin. Completion: void(std::error_code, std::size_t);
+  /// berth::errc::unsupported without a stdin, errc::failed_precondition on an exec not
+  /// started yet, berth::errc::stream_closed after close_stdin or close.
   template <class CompletionToken>
   auto async_write(asio::const_buffer buf, CompletionToken&& token) {
     return berth::detail::initiate<std::size_t>(
@@ -84,7 +101,8 @@ class process {
   std::size_t write(asio::const_buffer buf, std::error_code& ec);
 
   /// Closes stdin: berth's end of the FIFO and the shim's (Tasks.CloseIO), so the process
-  /// sees end of input. Completion: void(std::error_code).
+  /// sees end of input. Completion: void(std::error_code); errc::failed_precondition on
+  /// an exec not started yet (the shim would not pass the end of input on).
   template <class CompletionToken>
   auto async_close_stdin(CompletionToken&& token) {
     return berth::detail::initiate<void>(

@@ -1,4 +1,5 @@
-// Client-side image pull (containerd 1.6 has no server-side pull) and tarball import.
+// Client-side image pull (containerd 1.6 has no server-side pull); the tarball import is
+// in import.hpp.
 //
 // The pull speaks the OCI distribution API through libcurl: plain HTTP for loopback
 // registries (127.0.0.0/8, ::1, localhost), HTTPS with verification otherwise; anonymous
@@ -30,13 +31,6 @@ struct pull_options {
   std::string snapshotter = "overlayfs";
   /// Parallel blob downloads.
   int parallel = 3;
-};
-
-struct import_options {
-  /// Name for images the archive does not name: name_prefix + "@" + manifest digest.
-  std::string name_prefix = "import";
-  bool unpack = true;
-  std::string snapshotter = "overlayfs";
 };
 
 /// A parsed image reference: [registry/]repository[:tag][@digest], Docker Hub defaults.

@@ -30,7 +30,9 @@ struct resource_limits {
   std::optional<std::int64_t> pids_limit{};
 };
 
-/// runc is the default runtime.
+/// runc is the default runtime. Runtime options (runc's, Kata's configuration path) are an
+/// opaque Any here: berth::kata::containerd_runtime_of() (berth/kata/runtime.hpp) encodes
+/// them, and berth/kata/containerd.hpp applies a runtime choice to container_options.
 inline constexpr const char* default_runtime = "io.containerd.runc.v2";
 
 /// How to create a container from an image that is in containerd (pulled or imported).
@@ -62,18 +64,5 @@ struct process_spec {
   std::string user{};                   ///< "uid[:gid]", numeric.
   bool terminal = false;
 };
-
-/// The runc shim's options (containerd.runc.v1.Options), as an Any with the bare type URL
-/// containerd 1.6 expects.
-struct runc_options {
-  std::string binary_name{};
-  std::string root{};
-  bool systemd_cgroup = false;
-  bool no_pivot_root = false;
-};
-any_value encode(const runc_options& o);
-
-/// Kata's runtime options (runtimeoptions.v1.Options): the path of its configuration.
-any_value kata_runtime_options(const std::string& config_path);
 
 }  // namespace berth::containerd

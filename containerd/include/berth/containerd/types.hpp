@@ -73,7 +73,8 @@ struct plugin_info {
 };
 
 /// The runtime of a container: its name (io.containerd.runc.v2 by default) and options
-/// (e.g. runc_options(), or a runtimeoptions.v1.Options for Kata).
+/// (an Any with a bare type URL; berth::kata::containerd_runtime_of() makes runc's and
+/// Kata's).
 struct runtime_info {
   std::string name{};
   any_value options{};
