@@ -6,16 +6,12 @@
 #include <asio/use_awaitable.hpp>
 
 #include "berth/engine/op/system.hpp"
+#include "diag.hpp"
 
 namespace berth::kata {
 namespace {
 
-void set_diag(diagnostics* diag, std::string_view msg) {
-  if (diag) {
-    diag->clear();
-    diag->set_message(msg);
-  }
-}
+using detail::set_diag;
 
 namespace_setting namespace_of(const std::optional<std::string>& mode) {
   namespace_setting ns;
@@ -85,8 +81,9 @@ result<std::string> docker_runtime_name(const runtime_choice& choice,
       // BinaryName / SystemdCgroup / Root are dockerd settings (--add-runtime, daemon.json
       // runtimes.<name>, exec-opt native.cgroupdriver), not per-container ones.
       if (!choice.runc_opts().is_default()) {
-        set_diag(diag, "runc options (binary name, systemd cgroups, root) are daemon settings in "
-                       "Docker: register a runtime with them in daemon.json and choose it by name");
+        set_diag(diag, "runc options (binary name, systemd cgroups, root, no pivot root) are daemon "
+                       "settings in Docker: register a runtime with them in daemon.json and choose "
+                       "it by name");
         return unexpected(errc::unsupported_runtime_option);
       }
       name = names.runc;

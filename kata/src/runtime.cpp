@@ -51,7 +51,8 @@ std::string runtime_choice::describe() const {
 // Field numbers, from the protos Debian ships with containerd 1.6
 // (/usr/share/gocode/src/github.com/containerd/containerd/):
 //   runtime/v2/runc/options/oci.proto   containerd.runc.v1.Options
-//       binary_name = 6 (string), root = 7 (string), systemd_cgroup = 9 (bool)
+//       no_pivot_root = 1 (bool), binary_name = 6 (string), root = 7 (string),
+//       systemd_cgroup = 9 (bool)
 //   pkg/runtimeoptions/v1/api.proto     runtimeoptions.v1.Options
 //       type_url = 1 (string), config_path = 2 (string)
 //   api/services/containers/v1/containers.proto  Container.Runtime
@@ -60,6 +61,7 @@ std::string runtime_choice::describe() const {
 
 std::string encode_runc_options(const runc_options& opts) {
   std::string out;
+  wire::put_bool(out, 1, opts.no_pivot_root);
   wire::put_bytes(out, 6, opts.binary_name);
   wire::put_bytes(out, 7, opts.root);
   wire::put_bool(out, 9, opts.systemd_cgroup);

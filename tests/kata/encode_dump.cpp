@@ -18,7 +18,7 @@ void print(const char* name, std::string_view bytes) {
 
 int main() {
   auto runc = containerd_runtime_of(
-                  runtime_choice::runc({.binary_name = "crun", .systemd_cgroup = true, .root = "/run/r"}))
+                  runtime_choice::runc({.binary_name = "crun", .systemd_cgroup = true, .root = "/run/r", .no_pivot_root = true}))
                   .value();
   print("runc_options", runc.options->value);
   print("runc_runtime", encode_container_runtime(runc));

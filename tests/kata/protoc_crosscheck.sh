@@ -28,7 +28,7 @@ enc() {  # enc MESSAGE FILE TEXT -> hex
   printf '%s\n' "$3" | protoc $inc --encode="$1" "$tmp/p/$2" 2>/dev/null | od -An -v -tx1 | tr -d ' \n'
 }
 
-runc_opts='binary_name: "crun" root: "/run/r" systemd_cgroup: true'
+runc_opts='no_pivot_root: true binary_name: "crun" root: "/run/r" systemd_cgroup: true'
 kata_opts='config_path: "/etc/kata/configuration.toml"'
 runc_bytes=$(printf '%s\n' "$runc_opts" | protoc $inc --encode=containerd.runc.v1.Options "$tmp/p/oci.proto" 2>/dev/null | od -An -v -to1 | tr -s ' ' '\n' | sed '/^$/d' | sed 's/^/\\/' | tr -d '\n')
 kata_bytes=$(printf '%s\n' "$kata_opts" | protoc $inc --encode=runtimeoptions.v1.Options "$tmp/p/api.proto" 2>/dev/null | od -An -v -to1 | tr -s ' ' '\n' | sed '/^$/d' | sed 's/^/\\/' | tr -d '\n')

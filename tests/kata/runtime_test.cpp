@@ -57,6 +57,14 @@ TEST_CASE("runc options: containerd.runc.v1.Options fields 6, 7, 9") {
   CHECK(hex(encode_runc_options(o)) == "32046372756e3a0f2f72756e2f62657274682d72756e634801");
   CHECK(encode_runc_options({}).empty());
   CHECK(hex(encode_runc_options({.systemd_cgroup = true})) == "4801");
+  // Every field, no_pivot_root (1) first: the bytes the containerd backend's own encoder
+  // produced before this became berth's only one.
+  CHECK(encode_runc_options({.binary_name = "b", .systemd_cgroup = true, .root = "/r",
+                             .no_pivot_root = true}) ==
+        std::string("\x08\x01\x32\x01" "b" "\x3a\x02/r\x48\x01", 11));
+  CHECK(encode_runc_options({.binary_name = "runc", .systemd_cgroup = true}) ==
+        std::string("\x32\x04runc\x48\x01", 8));
+  CHECK(encode_runtime_options("/etc/kata.toml") == std::string("\x12\x0e/etc/kata.toml", 16));
 
   auto rt = containerd_runtime_of(runtime_choice::runc(o)).value();
   CHECK(rt.name == "io.containerd.runc.v2");

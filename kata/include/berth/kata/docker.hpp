@@ -72,13 +72,6 @@ void apply_runtime(engine::container_create_body& body, const runtime_choice& ch
                    const docker_runtime_names& names, std::error_code& ec,
                    diagnostics* diag = nullptr);
 
-/// Options of settings_of().
-struct settings_options {
-  /// Classify bind sources with classify_host_path() (stat on this machine): only right
-  /// when this process runs on the daemon's host. Otherwise the policy guesses from paths.
-  bool stat_host_paths = false;
-};
-
 /// The engine-neutral settings of a create body: NetworkMode, PidMode, IpcMode, UTSMode,
 /// CgroupnsMode ("host", "container:<id>"), Links, Privileged, Devices, ShmSize, Binds and
 /// Mounts, Sysctls, CgroupParent, SecurityOpt, BlkioWeight(Device).

@@ -92,6 +92,14 @@ struct container_settings {
   bool operator==(const container_settings&) const = default;
 };
 
+/// Options of the settings_of() functions of each engine (berth/kata/docker.hpp,
+/// berth/kata/containerd.hpp).
+struct settings_options {
+  /// Classify bind sources with classify_host_path() (stat on this machine): only right
+  /// when this process runs on the daemon's host. Otherwise the policy guesses from paths.
+  bool stat_host_paths = false;
+};
+
 /// One rule's verdict on one setting.
 struct finding {
   std::string setting{};  ///< The setting, e.g. "network", "mounts[1]", "sysctls[kernel.x]".

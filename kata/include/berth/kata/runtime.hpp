@@ -40,12 +40,14 @@ enum class isolation { container, vm };
 /// Which family a runtime_choice belongs to.
 enum class runtime_kind { runc, kata, other };
 
-/// runc's options (containerd.runc.v1.Options fields 6, 7 and 9). Empty or false: runc's
-/// own default.
+/// runc's options (containerd.runc.v1.Options fields 1, 6, 7 and 9). Empty or false:
+/// runc's own default. This is berth's one encoder of these options: the containerd
+/// backend takes the packed Any (container_options::runtime) from containerd_runtime_of().
 struct runc_options {
   std::string binary_name{};   ///< runc binary name or path (BinaryName).
   bool systemd_cgroup = false; ///< Let systemd manage the cgroups (SystemdCgroup).
   std::string root{};          ///< runc's state directory (Root).
+  bool no_pivot_root = false;  ///< Do not use pivot_root (NoPivotRoot; ramdisk hosts).
 
   bool operator==(const runc_options&) const = default;
   /// True when every field has runc's default.
@@ -128,8 +130,8 @@ struct containerd_runtime {
 /// Fails with errc::invalid_runtime for a named choice with an empty name.
 result<containerd_runtime> containerd_runtime_of(const runtime_choice& choice);
 
-/// containerd.runc.v1.Options serialized (fields binary_name = 6, root = 7,
-/// systemd_cgroup = 9; defaults omitted, as proto3 does).
+/// containerd.runc.v1.Options serialized (fields no_pivot_root = 1, binary_name = 6,
+/// root = 7, systemd_cgroup = 9; defaults omitted, as proto3 does).
 std::string encode_runc_options(const runc_options& opts);
 /// runtimeoptions.v1.Options serialized (type_url = 1, config_path = 2).
 std::string encode_runtime_options(std::string_view config_path, std::string_view type_url = {});
