@@ -12,17 +12,10 @@
 
 #include "berth/containerd/error.hpp"
 #include "manifest.hpp"
+#include "fuzz_assert.hpp"
 
 namespace d = berth::containerd::detail;
 using berth::containerd::pull_category;
-
-#define BERTH_FUZZ_ASSERT(cond)                                                   \
-  do {                                                                            \
-    if (!(cond)) {                                                                \
-      std::fprintf(stderr, "invariant broken: %s (line %d)\n", #cond, __LINE__); \
-      std::abort();                                                               \
-    }                                                                             \
-  } while (0)
 
 namespace {
 

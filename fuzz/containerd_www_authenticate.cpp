@@ -14,17 +14,10 @@
 #include "berth/containerd/error.hpp"
 #include "berth/containerd/pull.hpp"
 #include "manifest.hpp"
+#include "fuzz_assert.hpp"
 
 namespace d = berth::containerd::detail;
 namespace ctrd = berth::containerd;
-
-#define BERTH_FUZZ_ASSERT(cond)                                                   \
-  do {                                                                            \
-    if (!(cond)) {                                                                \
-      std::fprintf(stderr, "invariant broken: %s (line %d)\n", #cond, __LINE__); \
-      std::abort();                                                               \
-    }                                                                             \
-  } while (0)
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return 0;

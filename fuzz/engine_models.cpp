@@ -12,16 +12,9 @@
 #include <vector>
 
 #include "berth/engine/json.hpp"
+#include "fuzz_assert.hpp"
 
 namespace engine = berth::engine;
-
-#define BERTH_FUZZ_ASSERT(cond)                                                  \
-  do {                                                                           \
-    if (!(cond)) {                                                               \
-      std::fprintf(stderr, "invariant broken: %s (line %d)\n", #cond, __LINE__); \
-      std::abort();                                                              \
-    }                                                                            \
-  } while (0)
 
 namespace {
 

@@ -15,16 +15,9 @@
 #include <vector>
 
 #include "berth/io/json_lines.hpp"
+#include "fuzz_assert.hpp"
 
 namespace io = berth::io;
-
-#define BERTH_FUZZ_ASSERT(cond)                                         \
-  do {                                                                  \
-    if (!(cond)) {                                                      \
-      std::fprintf(stderr, "invariant broken: %s (line %d)\n", #cond, __LINE__); \
-      std::abort();                                                     \
-    }                                                                   \
-  } while (0)
 
 namespace {
 

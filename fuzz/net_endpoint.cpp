@@ -14,17 +14,10 @@
 #include <string_view>
 
 #include "berth/net/endpoint.hpp"
+#include "fuzz_assert.hpp"
 
 namespace net = berth::net;
 using transport = net::endpoint::transport;
-
-#define BERTH_FUZZ_ASSERT(cond)                                         \
-  do {                                                                  \
-    if (!(cond)) {                                                      \
-      std::fprintf(stderr, "invariant broken: %s (line %d)\n", #cond, __LINE__); \
-      std::abort();                                                     \
-    }                                                                   \
-  } while (0)
 
 namespace {
 
