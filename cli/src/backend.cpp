@@ -32,9 +32,13 @@ std::unique_ptr<backend> make_backend(const global_options& g) {
     return make_docker_backend(g);
   }
   if (g.engine == "containerd") {
-    // The slot for the containerd backend (containerd/): a make_containerd_backend(g)
-    // overriding run, exec, ps, pull, images, rm, logs and events goes here.
-    throw command_error{"--engine containerd is not available yet: this berth has no containerd backend"};
+    if (g.host) throw command_error{"--host applies to --engine docker; give containerd's socket with --address", exit_usage};
+#ifdef BERTH_CLI_CONTAINERD
+    return make_containerd_backend(g);
+#else
+    throw command_error{"--engine containerd is not available: this berth was built without the containerd backend "
+                        "(configure with -Dcontainerd=enabled)"};
+#endif
   }
   throw command_error{"unknown engine '" + g.engine + "' (docker or containerd)", exit_usage};
 }

@@ -1,8 +1,8 @@
 // The engine behind the berth command. Each command parses its arguments into one of the
 // requests below and hands it to a backend; a backend implements the commands its engine
 // supports and leaves the others to the defaults, which fail with one clear line.
-// docker_backend (docker_backend.cpp) implements every command; a containerd backend
-// plugs in through make_backend (backend.cpp) by overriding the subset containerd allows.
+// docker_backend (docker_backend.cpp) implements every command; containerd_backend
+// (containerd_backend.cpp) the subset containerd allows.
 #pragma once
 
 #include <cstdint>
@@ -129,5 +129,14 @@ std::unique_ptr<backend> make_backend(const global_options& g);
 
 /// The Docker Engine backend (docker_backend.cpp).
 std::unique_ptr<backend> make_docker_backend(const global_options& g);
+
+/// The containerd backend (containerd_backend.cpp, built with the containerd backend only).
+std::unique_ptr<backend> make_containerd_backend(const global_options& g);
+
+/// The hidden command the runc shim runs for run -d and start with --engine containerd:
+/// `berth _berth-containerd-log FILE` records the container's output (binary:// stdio).
+inline constexpr std::string_view containerd_logger_command = "_berth-containerd-log";
+/// Its body (containerd_backend.cpp).
+int containerd_logger_main(const char* path);
 
 }  // namespace berth::cli

@@ -37,9 +37,9 @@ const command_spec global_spec{
     .options = {
         {"host", 'H', "URL", false, "Docker endpoint (default: DOCKER_HOST, else the current context, else unix:///var/run/docker.sock)"},
         {"engine", 0, "ENGINE", false, "docker (default) or containerd"},
-        {"address", 0, "SOCKET", false, "containerd socket (--engine containerd)"},
-        {"namespace", 0, "NS", false, "containerd namespace (--engine containerd)"},
-        {"runtime", 0, "NAME", false, "Runtime of the containers that run creates (e.g. kata)"},
+        {"address", 0, "SOCKET", false, "containerd socket (default: CONTAINERD_ADDRESS, else /run/containerd/containerd.sock)"},
+        {"namespace", 0, "NS", false, "containerd namespace (default: CONTAINERD_NAMESPACE, else default)"},
+        {"runtime", 0, "NAME", false, "Runtime of the containers that run creates: docker: a runtime of the daemon (e.g. kata); containerd: runc, kata or a shim name (io.containerd.kata.v2)"},
     },
     .interspersed = false,
 };
@@ -76,7 +76,7 @@ lifecycle_request lifecycle_of(std::string verb, const parsed_args& a) {
 std::vector<command> commands() {
   const option_spec env{"env", 'e', "KEY=VALUE", true, "Set an environment variable (KEY alone: take it from ours)"};
   const option_spec workdir{"workdir", 'w', "DIR", false, "Working directory inside the container"};
-  const option_spec user{"user", 'u', "USER", false, "User (name, uid, user:group or uid:gid)"};
+  const option_spec user{"user", 'u', "USER", false, "User (name, uid, user:group or uid:gid; containerd: uid[:gid] only)"};
   const option_spec interactive{"interactive", 'i', "", false, "Forward stdin, closing it at end of input"};
   const option_spec tty{"tty", 't', "", false, "Allocate a terminal (raw mode and resize follow ours)"};
   auto simple = [](std::string_view name, std::string_view summary, std::vector<option_spec> opts = {}) {
@@ -91,7 +91,7 @@ std::vector<command> commands() {
   c.push_back({{.name = "ps", .usage = "[OPTIONS]", .summary = "List containers",
                 .options = {{"all", 'a', "", false, "Include stopped containers"},
                             {"quiet", 'q', "", false, "Print the ids only"},
-                            {"filter", 'f', "KEY=VALUE", true, "Filter: label=K[=V], name=N, status=S, id=, ancestor=, exited=..."}},
+                            {"filter", 'f', "KEY=VALUE", true, "Filter: label=K[=V], name=N, status=S, id=, ancestor=, exited=... (containerd: label, name, status, id)"}},
                 .max_args = 0},
                [](backend& b, const parsed_args& a) {
                  return b.ps({.all = a.has("all"), .quiet = a.has("quiet"), .filters = filters_of(a)});
@@ -103,10 +103,10 @@ std::vector<command> commands() {
                             interactive, tty,
                             {"name", 0, "NAME", false, "Name of the container"},
                             env,
-                            {"volume", 'v', "SRC:DST[:ro]", true, "Bind a host path (or volume) into the container"},
+                            {"volume", 'v', "SRC:DST[:ro]", true, "Bind a host path (or volume; containerd: host paths only) into the container"},
                             {"label", 'l', "KEY=VALUE", true, "Set a label"},
                             workdir, user,
-                            {"network", 0, "NETWORK", false, "Network mode (default: the engine's)"}},
+                            {"network", 0, "NETWORK", false, "Network mode (default: the engine's; containerd: none only, loopback)"}},
                 .min_args = 1, .interspersed = false},
                [](backend& b, const parsed_args& a) {
                  run_request r{.rm = a.has("rm"), .detach = a.has("detach"), .interactive = a.has("interactive"),
@@ -150,7 +150,7 @@ std::vector<command> commands() {
                  r.cmd.assign(a.positionals.begin() + 1, a.positionals.end());
                  return b.exec(r);
                }});
-  c.push_back({{.name = "logs", .usage = "[OPTIONS] CONTAINER", .summary = "Print a container's output (stdout to stdout, stderr to stderr)",
+  c.push_back({{.name = "logs", .usage = "[OPTIONS] CONTAINER", .summary = "Print a container's output, stdout to stdout and stderr to stderr (containerd: of containers started with run -d or start)",
                 .options = {{"follow", 'f', "", false, "Follow the output until the container stops"},
                             {"tail", 'n', "N", false, "Only the last N lines (or all)"},
                             {"since", 0, "T", false, "Only output since T: UNIX seconds or a duration ago (30s, 5m, 2h)"},
@@ -207,15 +207,15 @@ std::vector<command> commands() {
                 .options = {{"input", 'i', "FILE", false, "Read FILE instead"}}, .max_args = 0},
                [](backend& b, const parsed_args& a) { return b.load(a.value("input")); }});
   c.push_back({{.name = "events", .usage = "[OPTIONS]", .summary = "Print the engine's events as they happen",
-                .options = {{"filter", 'f', "KEY=VALUE", true, "Filter: type=, event=, container=, image=, label=..."},
-                            {"since", 0, "T", false, "Start from T (UNIX seconds or a duration such as 10m)"},
+                .options = {{"filter", 'f', "KEY=VALUE", true, "Filter: type=, event=, container=, image=, label=... (containerd: container=, type=tasks, event=exit, topic=/tasks/exit)"},
+                            {"since", 0, "T", false, "Start from T (UNIX seconds or a duration such as 10m; docker only)"},
                             {"until", 0, "T", false, "Stop at T (UNIX seconds or a duration); without it, run until interrupted"}},
                 .max_args = 0},
                [](backend& b, const parsed_args& a) {
                  return b.events({.filters = filters_of(a), .since = a.value("since"), .until = a.value("until")});
                }});
   c.push_back({{.name = "sweep", .usage = "--label KEY=VALUE...",
-                .summary = "Remove every container, network and volume carrying all the labels",
+                .summary = "Remove every container, network and volume carrying all the labels (containerd: containers)",
                 .options = {{"label", 'l', "KEY=VALUE", true, "A label the objects must carry"}}, .max_args = 0},
                [](backend& b, const parsed_args& a) {
                  std::map<std::string, std::string> labels;
@@ -230,6 +230,10 @@ std::string overview(const std::vector<command>& cmds) {
   std::string s = help_text("berth", global_spec);
   s += "\nCommands:\n";
   for (const auto& c : cmds) s += "  " + column(c.spec.name, 10) + std::string(c.spec.summary) + "\n";
+  s += "\nWith --engine containerd: push, build and save are not supported; load takes a docker save\n"
+       "or OCI layout (ctr images export) tar; tag names the same manifest again; logs and logs -f\n"
+       "work for containers started with run -d or start (berth records their output), not for\n"
+       "foreground runs, whose output went to the caller.\n";
   s += "\nRun 'berth COMMAND --help' for a command's options.\n";
   return s;
 }
@@ -279,6 +283,9 @@ int main_impl(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+#ifdef BERTH_CLI_CONTAINERD
+  if (argc == 3 && argv[1] == containerd_logger_command) return containerd_logger_main(argv[2]);
+#endif
   std::signal(SIGPIPE, SIG_IGN);
   try {
     return main_impl(argc, argv);
