@@ -12,8 +12,16 @@
 //   execout BYTES ID  an exec writing BYTES to stdout
 //   logs BYTES ID     the logs of container ID (which wrote BYTES)
 //
+// containerd (when built with it; CONTAINERD_ADDRESS or BERTH_CONTAINERD_ADDRESS, namespace
+// BERTH_BENCH_NAMESPACE, default berth-bench):
+//   ctrd-stdout BYTES IMG  run a task writing BYTES to stdout (run to completion, as ctr run)
+//   ctrd-pull 1 REF        pull REF (plain HTTP on loopback) and unpack it
+//   ctrd-check 0           exits 0: the containerd workloads are there
+//
 // Stream workloads take BERTH_BENCH_RATE (bytes/s): the consumer then reads no faster.
 // Prints the bytes or operations done on stdout; the harness measures time and rusage.
+#include <unistd.h>
+
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -25,6 +33,9 @@
 #include <asio/io_context.hpp>
 
 #include "berth/engine/engine.hpp"
+#if BERTH_BENCH_CONTAINERD
+#include "berth/containerd/containerd.hpp"
+#endif
 
 namespace {
 
@@ -66,6 +77,66 @@ std::string head_cmd(std::uint64_t bytes) {
   return "head -c " + std::to_string(bytes) + " /dev/zero";
 }
 
+#if BERTH_BENCH_CONTAINERD
+std::string env_or(const char* a, const char* b, const char* dflt) {
+  if (const char* v = std::getenv(a); v && *v) return v;
+  if (const char* v = std::getenv(b); v && *v) return v;
+  return dflt;
+}
+
+containerd::client make_ctrd_client() {
+  containerd::client_options o;
+  o.address = env_or("BERTH_CONTAINERD_ADDRESS", "CONTAINERD_ADDRESS", "/run/containerd/containerd.sock");
+  o.namespace_ = env_or("BERTH_BENCH_NAMESPACE", "BERTH_BENCH_NAMESPACE", "berth-bench");
+  return containerd::client(o);
+}
+
+/// The containerd workloads; returns the exit code, or -1 for an unknown workload.
+int run_containerd(const std::string& w, std::uint64_t n, const std::string& arg, double rate) {
+  if (w == "ctrd-check") return 0;
+  if (w == "ctrd-stdout") {
+    auto c = make_ctrd_client();
+    containerd::container_options o;
+    o.id = "berth-bench-" + std::to_string(::getpid());
+    o.image = arg;
+    o.args = {"sh", "-c", head_cmd(n)};
+    containerd::run_options ro;
+    std::uint64_t got = 0;
+    auto start = std::chrono::steady_clock::now();
+    // The sink runs on the client's thread: while it sleeps nothing more is read, so a
+    // slow consumer throttles the container through the pipe (memory stays flat).
+    ro.on_output = [&](containerd::output, std::string_view d) {
+      got += d.size();
+      if (rate > 0) {
+        auto due = start + std::chrono::duration<double>(static_cast<double>(got) / rate);
+        std::this_thread::sleep_until(std::chrono::time_point_cast<std::chrono::steady_clock::duration>(due));
+      }
+    };
+    std::error_code ec;
+    auto r = c.run_container(o, ro, ec);
+    if (ec) {
+      std::fprintf(stderr, "berth-bench: run: %s\n", ec.message().c_str());
+      return 1;
+    }
+    std::printf("%llu\n", static_cast<unsigned long long>(got));
+    return got == n && r.exit_code == 0 ? 0 : 1;
+  }
+  if (w == "ctrd-pull") {
+    auto c = make_ctrd_client();
+    std::error_code ec;
+    for (std::uint64_t i = 0; i < n; ++i) {
+      auto img = c.pull(arg, {}, ec);
+      if (ec) {
+        std::fprintf(stderr, "berth-bench: pull %s: %s\n", arg.c_str(), ec.message().c_str());
+        return 1;
+      }
+    }
+    return 0;
+  }
+  return -1;
+}
+#endif
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -79,6 +150,12 @@ int main(int argc, char** argv) {
   const char* rate_env = std::getenv("BERTH_BENCH_RATE");
   double rate = rate_env ? std::strtod(rate_env, nullptr) : 0;
   try {
+#if BERTH_BENCH_CONTAINERD
+    if (w.rfind("ctrd-", 0) == 0) {
+      int code = run_containerd(w, n, arg, rate);
+      if (code >= 0) return code;
+    }
+#endif
     if (w == "ping" || w == "list") {
       auto c = make_client();
       for (std::uint64_t i = 0; i < n; ++i) {
