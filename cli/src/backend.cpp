@@ -1,6 +1,9 @@
 #include "backend.hpp"
+#include "stdin_forwarder.hpp"
 
 namespace berth::cli {
+
+std::atomic<bool> stdin_forwarder_active{false};
 
 void backend::unsupported(std::string_view command) const {
   throw command_error{"'" + std::string(command) + "' is not supported with --engine " +

@@ -55,14 +55,13 @@
 #include "backend.hpp"
 #include "berth/containerd/containerd.hpp"
 #include "output.hpp"
+#include "stdin_forwarder.hpp"
 
 #ifndef BERTH_CLI_VERSION
 #define BERTH_CLI_VERSION "unknown"
 #endif
 
 namespace berth::cli {
-
-extern std::atomic<bool> stdin_forwarder_active;
 
 namespace {
 
@@ -1199,24 +1198,6 @@ class containerd_backend final : public backend {
       if (n > 0 && !write_all(fd, buf.data(), n)) return;  // our reader went away
       if (ec) return;  // eof (or the FIFO was closed)
     }
-  }
-
-  /// Forwards our stdin to the process from a thread of its own, then closes its stdin.
-  static void forward_stdin(std::shared_ptr<ctrd::process> p) {
-    stdin_forwarder_active = true;
-    std::thread([p] {
-      std::vector<char> buf(64 * 1024);
-      std::error_code ec;
-      for (;;) {
-        ssize_t n = ::read(0, buf.data(), buf.size());
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) break;
-        p->write(asio::buffer(buf.data(), static_cast<std::size_t>(n)), ec);
-        if (ec) break;
-      }
-      if (!ec) p->close_stdin(ec);
-      stdin_forwarder_active = false;
-    }).detach();
   }
 
   /// Sends SIGINT and SIGTERM we receive to the task, as docker run does.

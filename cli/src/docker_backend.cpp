@@ -32,16 +32,13 @@
 #include "berth/engine/runner.hpp"
 #include "berth/io/error.hpp"
 #include "output.hpp"
+#include "stdin_forwarder.hpp"
 
 #ifndef BERTH_CLI_VERSION
 #define BERTH_CLI_VERSION "unknown"
 #endif
 
 namespace berth::cli {
-
-/// Set while a thread forwarding stdin may still be blocked reading it (main() then ends
-/// the process without unwinding the client underneath that thread).
-std::atomic<bool> stdin_forwarder_active{false};
 
 namespace {
 
@@ -615,24 +612,6 @@ class docker_backend final : public backend {
         return;
       }
     }
-  }
-
-  /// Forwards our stdin to the stream from a thread of its own, then half-closes it.
-  static void forward_stdin(std::shared_ptr<engine::output_stream> s) {
-    stdin_forwarder_active = true;
-    std::thread([s] {
-      std::vector<char> buf(64 * 1024);
-      std::error_code ec;
-      for (;;) {
-        ssize_t n = ::read(0, buf.data(), buf.size());
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) break;
-        s->write(asio::buffer(buf.data(), static_cast<std::size_t>(n)), ec);
-        if (ec) break;
-      }
-      if (!ec) s->close_stdin(ec);
-      stdin_forwarder_active = false;
-    }).detach();
   }
 
   /// Sends SIGINT and SIGTERM we receive to the container, as docker run does.

@@ -21,10 +21,7 @@
 #include "args.hpp"
 #include "backend.hpp"
 #include "output.hpp"
-
-namespace berth::cli {
-extern std::atomic<bool> stdin_forwarder_active;
-}
+#include "stdin_forwarder.hpp"
 
 namespace {
 
