@@ -182,9 +182,9 @@ def main():
     exec_id = logs_id = ""
     if not only or only & docker_keys:
         sh(f"docker rm -f berth-bench-exec berth-bench-logs >/dev/null 2>&1 || true")
-        exec_id = sh(["docker", "run", "-d", "--name", "berth-bench-exec", "--label", "berth.bench=1",
+        exec_id = sh(["docker", "run", "-d", "--network", "none", "--name", "berth-bench-exec", "--label", "berth.bench=1",
                       image, "sleep", "86400"]).strip()
-        logs_id = sh(["docker", "run", "-d", "--name", "berth-bench-logs", "--label", "berth.bench=1", image,
+        logs_id = sh(["docker", "run", "-d", "--network", "none", "--name", "berth-bench-logs", "--label", "berth.bench=1", image,
                       "sh", "-c", f"yes $(head -c 999 /dev/zero | tr '\\0' a) | head -c {stream_logs}"]).strip()
         sh(["docker", "wait", logs_id])
 
@@ -242,14 +242,14 @@ def main():
             if w == "list":
                 dk = (shloop("docker ps -aq", nc), nc)
             elif w == "lifecycle":
-                dk = (shloop(f"docker run --rm --label berth.bench=1 {image} true", n), n)
+                dk = (shloop(f"docker run --rm --network none --label berth.bench=1 {image} true", n), n)
             elif w == "lifecycle8":
-                dk = (["sh", "-c", f"seq {n} | xargs -P8 -I{{}} docker run --rm --label berth.bench=1 {image} true"
+                dk = (["sh", "-c", f"seq {n} | xargs -P8 -I{{}} docker run --rm --network none --label berth.bench=1 {image} true"
                        " >/dev/null"], n)
             elif w == "exec":
                 dk = (shloop(f"docker exec {arg} true", nc), nc)
             elif w == "attach":
-                dk = (["sh", "-c", f"docker run --rm --label berth.bench=1 {image} sh -c '{head_cmd(n)}' >/dev/null"], n)
+                dk = (["sh", "-c", f"docker run --rm --network none --label berth.bench=1 {image} sh -c '{head_cmd(n)}' >/dev/null"], n)
             elif w == "execout":
                 dk = (["sh", "-c", f"docker exec {arg} sh -c '{head_cmd(n)}' >/dev/null"], n)
             elif w == "logs":
@@ -279,7 +279,7 @@ def main():
             w, rate = "logs", 10e6
             # A separate fixture of the slow size.
             sh("docker rm -f berth-bench-slow >/dev/null 2>&1 || true")
-            arg = sh(["docker", "run", "-d", "--name", "berth-bench-slow", "--label", "berth.bench=1", image,
+            arg = sh(["docker", "run", "-d", "--network", "none", "--name", "berth-bench-slow", "--label", "berth.bench=1", image,
                       "sh", "-c", f"yes $(head -c 999 /dev/zero | tr '\\0' a) | head -c {slow}"]).strip()
             sh(["docker", "wait", arg])
         peers = peers_for(w, n, arg, rate)

@@ -36,7 +36,8 @@ function drain(stream) {
 }
 
 async function lifecycleOnce(image) {
-  const c = await docker.createContainer({ Image: image, Cmd: ['true'], Labels: { 'berth.bench': '1' } });
+  const c = await docker.createContainer({ Image: image, Cmd: ['true'], Labels: { 'berth.bench': '1' },
+                                           HostConfig: { NetworkMode: 'none' } });
   await c.start();
   await c.wait();
   await c.remove({ force: true });
@@ -68,7 +69,7 @@ async function main() {
     }
   } else if (w === 'attach') {
     const c = await docker.createContainer({ Image: arg, Cmd: head, AttachStdout: true, AttachStderr: true,
-                                             Labels: { 'berth.bench': '1' } });
+                                             Labels: { 'berth.bench': '1' }, HostConfig: { NetworkMode: 'none' } });
     const s = await c.attach({ stream: true, stdout: true, stderr: true });
     await c.start();
     console.log(await drain(s));

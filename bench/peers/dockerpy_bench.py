@@ -23,7 +23,8 @@ def drain(chunks, rate):
 
 
 def lifecycle_once(api, image):
-    c = api.create_container(image, ["true"], labels={"berth.bench": "1"})
+    c = api.create_container(image, ["true"], labels={"berth.bench": "1"},
+                             host_config=api.create_host_config(network_mode="none"))
     api.start(c["Id"])
     api.wait(c["Id"])
     api.remove_container(c["Id"], force=True)
@@ -57,7 +58,8 @@ def main():
             api.exec_start(e["Id"])
             api.exec_inspect(e["Id"])
     elif w == "attach":
-        c = api.create_container(arg, head, labels={"berth.bench": "1"})
+        c = api.create_container(arg, head, labels={"berth.bench": "1"},
+                                 host_config=api.create_host_config(network_mode="none"))
         s = api.attach(c["Id"], stream=True, stdout=True, stderr=True)
         api.start(c["Id"])
         got = drain(s, rate)

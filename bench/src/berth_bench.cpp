@@ -49,6 +49,7 @@ void lifecycle_once(engine::client& c, const std::string& image) {
   cr.body.image = image;
   cr.body.cmd = std::vector<std::string>{"true"};
   cr.body.labels = std::map<std::string, std::string>{{"berth.bench", "1"}};
+  cr.body.host_config.emplace().network_mode = "none";
   auto id = c.run(cr).id.value();
   c.run(op::container_start{.id = id});
   c.run(op::container_wait{.id = id});
@@ -231,6 +232,7 @@ int main(int argc, char** argv) {
       cr.body.attach_stdout = true;
       cr.body.attach_stderr = true;
       cr.body.labels = std::map<std::string, std::string>{{"berth.bench", "1"}};
+      cr.body.host_config.emplace().network_mode = "none";
       auto id = c.run(cr).id.value();
       auto s = c.run(op::container_attach{.id = id, .tty = false});
       c.run(op::container_start{.id = id});

@@ -133,7 +133,8 @@ std::string json_id(const std::string& body) {
 void lifecycle_once(conn& c, const std::string& image) {
   std::string body;
   if (c.request("POST", "/v1.41/containers/create",
-                R"({"Image":")" + image + R"(","Cmd":["true"],"Labels":{"berth.bench":"1"}})", &body) != 201)
+                R"({"Image":")" + image +
+                    R"(","Cmd":["true"],"Labels":{"berth.bench":"1"},"HostConfig":{"NetworkMode":"none"}})", &body) != 201)
     throw std::runtime_error("create: " + body);
   auto id = json_id(body);
   if (c.request("POST", "/v1.41/containers/" + id + "/start") != 204) throw std::runtime_error("start");
@@ -217,7 +218,8 @@ int main(int argc, char** argv) {
       if (w == "attach") {
         if (c.request("POST", "/v1.41/containers/create",
                       R"({"Image":")" + arg + R"(","Cmd":)" + cmd +
-                          R"(,"AttachStdout":true,"AttachStderr":true,"Labels":{"berth.bench":"1"}})",
+                          R"(,"AttachStdout":true,"AttachStderr":true,"Labels":{"berth.bench":"1"},)"
+                          R"("HostConfig":{"NetworkMode":"none"}})",
                       &body) != 201)
           throw std::runtime_error("create: " + body);
         id = json_id(body);

@@ -87,6 +87,8 @@ struct build_request {
   std::map<std::string, std::string> build_args{};
   std::optional<std::string> dockerfile{};
   std::string dir{};
+  std::optional<std::string> network{};
+  bool keep_failed = false;  ///< keep the container of a failed step (the daemon's default)
 };
 
 struct events_request {

@@ -421,8 +421,10 @@ class docker_backend final : public backend {
   int build(const build_request& r) override {
     std::error_code fec;
     if (!std::filesystem::is_directory(r.dir, fec)) throw command_error{"build: " + r.dir + " is not a directory"};
-    op::image_build b{.dockerfile = r.dockerfile, .tags = r.tags};
+    // forcerm: a failed RUN step leaves no container behind unless asked to.
+    op::image_build b{.dockerfile = r.dockerfile, .tags = r.tags, .forcerm = !r.keep_failed};
     b.buildargs = r.build_args;
+    b.networkmode = r.network;
     auto up = call(std::move(b));
     engine::build_context_options o;
     if (r.dockerfile) o.dockerfile = *r.dockerfile;

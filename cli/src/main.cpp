@@ -187,13 +187,21 @@ std::vector<command> commands() {
                [](backend& b, const parsed_args& a) { return b.rmi(a.positionals, a.has("force")); }});
   c.push_back({{.name = "tag", .usage = "SOURCE TARGET", .summary = "Give an image another name", .min_args = 2, .max_args = 2},
                [](backend& b, const parsed_args& a) { return b.tag(a.positionals[0], a.positionals[1]); }});
-  c.push_back({{.name = "build", .usage = "[OPTIONS] DIR", .summary = "Build an image from a directory (its .dockerignore honoured)",
+  c.push_back({{.name = "build", .usage = "[OPTIONS] DIR",
+                .summary = "Build an image from a directory (its .dockerignore honoured); intermediate containers "
+                           "are removed, after a failed step too",
                 .options = {{"tag", 't', "TAG", true, "Name the image"},
                             {"build-arg", 0, "KEY=VALUE", true, "Set a build argument"},
-                            {"file", 'f', "PATH", false, "The Dockerfile's path inside DIR"}},
+                            {"file", 'f', "PATH", false, "The Dockerfile's path inside DIR"},
+                            {"network", 0, "NETWORK", false, "Network mode of the RUN steps (default: the engine's)"},
+                            {"keep-failed", 0, "", false, "Keep the container of a failed step (for debugging)"}},
                 .min_args = 1, .max_args = 1},
                [](backend& b, const parsed_args& a) {
-                 build_request r{.tags = a.values("tag"), .dockerfile = a.value("file"), .dir = a.positionals[0]};
+                 build_request r{.tags = a.values("tag"),
+                                 .dockerfile = a.value("file"),
+                                 .dir = a.positionals[0],
+                                 .network = a.value("network"),
+                                 .keep_failed = a.has("keep-failed")};
                  for (const auto& kv : a.values("build-arg")) r.build_args.insert(split_key_value(kv, "--build-arg"));
                  return b.build(r);
                }});

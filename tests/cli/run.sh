@@ -66,7 +66,7 @@ case_help() {
     grep -q -- "--help" "$WORK/h" || fail "berth $c --help does not mention --help"
     [[ -s "$WORK/e" ]] && fail "berth $c --help wrote to stderr: $(cat "$WORK/e")"
   done
-  "$BERTH" run --help >"$WORK/h"
+  "$BERTH" run --network none --help >"$WORK/h"
   for o in --rm --detach --interactive --tty --name --env --volume --label --workdir --user; do
     grep -q -- "$o" "$WORK/h" || fail "run --help lacks $o"
   done
@@ -81,7 +81,7 @@ case_errors() {
   check_eq "unknown command: one line" 1 "$(lines "$WORK/err")"
   check_contains "unknown command message" "unknown command 'frobnicate'" "$(cat "$WORK/err")"
 
-  "$BERTH" run --bogus "$IMAGE" true 2>"$WORK/err"
+  "$BERTH" run --network none --bogus "$IMAGE" true 2>"$WORK/err"
   check_eq "unknown option exit" 2 $?
   check_eq "unknown option message" "berth run: unknown option --bogus" "$(cat "$WORK/err")"
 
@@ -111,7 +111,7 @@ case_errors() {
   "$BERTH" --engine podman ps 2>"$WORK/err"
   check_eq "unknown engine exit" 2 $?
 
-  "$BERTH" run --rm "$REGISTRY/berth-test/no-such-image-$UNIQ:nope" true >"$WORK/out" 2>"$WORK/err"
+  "$BERTH" run --network none --rm "$REGISTRY/berth-test/no-such-image-$UNIQ:nope" true >"$WORK/out" 2>"$WORK/err"
   rc=$?
   check_eq "run of a missing image exit" 125 $rc
   check_contains "run of a missing image message" "berth: " "$(tail -1 "$WORK/err")"
@@ -120,13 +120,13 @@ case_errors() {
 case_binary() {
   # A fixed host file through a read-only bind mount, out through stdout: same bytes.
   head -c 10485760 /dev/urandom >"$WORK/blob"
-  "$BERTH" run --rm --label "$LABEL" -v "$WORK:/data:ro" "$IMAGE" cat /data/blob >"$WORK/got" 2>"$WORK/err"
+  "$BERTH" run --network none --rm --label "$LABEL" -v "$WORK:/data:ro" "$IMAGE" cat /data/blob >"$WORK/got" 2>"$WORK/err"
   check_eq "bind-mounted blob: exit" 0 $?
   check_eq "bind-mounted blob: sha256" "$(sha "$WORK/blob")" "$(sha "$WORK/got")"
   check_eq "bind-mounted blob: stderr empty" "" "$(cat "$WORK/err")"
 
   # 10 MiB generated inside the container: its own sha256 (stderr) matches what we got.
-  "$BERTH" run --rm --label "$LABEL" "$IMAGE" sh -c \
+  "$BERTH" run --network none --rm --label "$LABEL" "$IMAGE" sh -c \
     'head -c 10485760 /dev/urandom >/tmp/r; sha256sum /tmp/r | cut -d" " -f1 >&2; cat /tmp/r' \
     >"$WORK/got2" 2>"$WORK/err2"
   check_eq "generated: exit" 0 $?
@@ -134,14 +134,14 @@ case_binary() {
   check_eq "generated: sha256 from the container" "$(cat "$WORK/err2")" "$(sha "$WORK/got2")"
 
   # stdout and stderr apart, interleaved writes.
-  "$BERTH" run --rm --label "$LABEL" "$IMAGE" sh -c \
+  "$BERTH" run --network none --rm --label "$LABEL" "$IMAGE" sh -c \
     'for i in 1 2 3; do echo out$i; echo err$i >&2; done; printf "\000\001\377"' >"$WORK/o" 2>"$WORK/e"
   check_eq "separated stdout" "$(printf 'out1\nout2\nout3\n\000\001\377' | sha256sum | cut -d' ' -f1)" "$(sha "$WORK/o")"
   check_eq "separated stderr" "$(printf 'err1\nerr2\nerr3\n')" "$(cat "$WORK/e")"
 
   # exec: the same bytes back out of a running container.
   local id
-  id=$("$BERTH" run -d --label "$LABEL" -v "$WORK:/data:ro" "$IMAGE" sleep 300)
+  id=$("$BERTH" run --network none -d --label "$LABEL" -v "$WORK:/data:ro" "$IMAGE" sleep 300)
   "$BERTH" exec "$id" cat /data/blob >"$WORK/got3"
   check_eq "exec: sha256" "$(sha "$WORK/blob")" "$(sha "$WORK/got3")"
   "$BERTH" exec "$id" sh -c 'echo e >&2; echo o' >"$WORK/o" 2>"$WORK/e"
@@ -150,14 +150,14 @@ case_binary() {
 }
 
 case_exit_codes() {
-  "$BERTH" run --rm --label "$LABEL" "$IMAGE" true
+  "$BERTH" run --network none --rm --label "$LABEL" "$IMAGE" true
   check_eq "run true" 0 $?
-  "$BERTH" run --rm --label "$LABEL" "$IMAGE" sh -c 'exit 1'
+  "$BERTH" run --network none --rm --label "$LABEL" "$IMAGE" sh -c 'exit 1'
   check_eq "run exit 1" 1 $?
-  "$BERTH" run --rm --label "$LABEL" "$IMAGE" sh -c 'exit 42'
+  "$BERTH" run --network none --rm --label "$LABEL" "$IMAGE" sh -c 'exit 42'
   check_eq "run exit 42" 42 $?
   # Killed from outside: 128 + 9.
-  "$BERTH" run --rm --label "$LABEL" --name "$UNIQ" "$IMAGE" sleep 300 >/dev/null 2>&1 &
+  "$BERTH" run --network none --rm --label "$LABEL" --name "$UNIQ" "$IMAGE" sleep 300 >/dev/null 2>&1 &
   local pid=$!
   for _ in $(seq 1 100); do
     [[ "$("$BERTH" ps -q --filter "name=$UNIQ" --filter status=running)" != "" ]] && break
@@ -169,7 +169,7 @@ case_exit_codes() {
   # --rm removed it.
   check_eq "run --rm removed the container" "" "$("$BERTH" ps -a -q --filter "name=$UNIQ")"
   # Without --rm the container stays, exited.
-  "$BERTH" run --label "$LABEL" --name "$UNIQ-kept" "$IMAGE" sh -c 'exit 7'
+  "$BERTH" run --network none --label "$LABEL" --name "$UNIQ-kept" "$IMAGE" sh -c 'exit 7'
   check_eq "run exit 7" 7 $?
   check_eq "kept container" 1 "$("$BERTH" ps -a -q --filter "name=$UNIQ-kept" | wc -l)"
   check_eq "wait prints the exit code" 7 "$("$BERTH" wait "$UNIQ-kept")"
@@ -177,15 +177,15 @@ case_exit_codes() {
 
 case_stdin() {
   head -c 5242880 /dev/urandom >"$WORK/in"
-  "$BERTH" run --rm -i --label "$LABEL" "$IMAGE" cat <"$WORK/in" >"$WORK/out"
+  "$BERTH" run --network none --rm -i --label "$LABEL" "$IMAGE" cat <"$WORK/in" >"$WORK/out"
   check_eq "run -i cat: exit" 0 $?
   check_eq "run -i cat: sha256" "$(sha "$WORK/in")" "$(sha "$WORK/out")"
   # End of input reaches the container: wc sees it and the run ends.
-  check_eq "run -i: half-close" 3 "$(printf 'a\nb\nc\n' | "$BERTH" run --rm -i --label "$LABEL" "$IMAGE" wc -l | tr -d ' ')"
-  printf 'x' | "$BERTH" run --rm -i --label "$LABEL" "$IMAGE" sh -c 'cat >/dev/null; exit 9'
+  check_eq "run -i: half-close" 3 "$(printf 'a\nb\nc\n' | "$BERTH" run --network none --rm -i --label "$LABEL" "$IMAGE" wc -l | tr -d ' ')"
+  printf 'x' | "$BERTH" run --network none --rm -i --label "$LABEL" "$IMAGE" sh -c 'cat >/dev/null; exit 9'
   check_eq "run -i: exit code after end of input" 9 $?
   local id
-  id=$("$BERTH" run -d --label "$LABEL" "$IMAGE" sleep 300)
+  id=$("$BERTH" run --network none -d --label "$LABEL" "$IMAGE" sleep 300)
   "$BERTH" exec -i "$id" cat <"$WORK/in" >"$WORK/out2"
   check_eq "exec -i cat: sha256" "$(sha "$WORK/in")" "$(sha "$WORK/out2")"
   check_eq "exec -i: half-close" 2 "$(printf 'a\nb\n' | "$BERTH" exec -i "$id" wc -l | tr -d ' ')"
@@ -193,7 +193,7 @@ case_stdin() {
 
 case_exec() {
   local id
-  id=$("$BERTH" run -d --label "$LABEL" "$IMAGE" sleep 300)
+  id=$("$BERTH" run --network none -d --label "$LABEL" "$IMAGE" sleep 300)
   "$BERTH" exec "$id" sh -c 'exit 3'
   check_eq "exec exit code" 3 $?
   check_eq "exec -e" "v1" "$("$BERTH" exec -e K1=v1 "$id" sh -c 'echo $K1')"
@@ -208,13 +208,13 @@ case_exec() {
   check_eq "exec in a missing container: one line" 1 "$(lines "$WORK/err")"
   # run with options
   check_eq "run -e --workdir --user" "v2 /etc 99" \
-    "$("$BERTH" run --rm --label "$LABEL" -e K2=v2 --workdir /etc --user 99 "$IMAGE" sh -c 'echo $K2 $(pwd) $(id -u)')"
+    "$("$BERTH" run --network none --rm --label "$LABEL" -e K2=v2 --workdir /etc --user 99 "$IMAGE" sh -c 'echo $K2 $(pwd) $(id -u)')"
 }
 
 case_ps_filters() {
   local a b
-  a=$("$BERTH" run -d --label "$LABEL" --label "berth.test.role=$UNIQ-a" --name "$UNIQ-a" "$IMAGE" sleep 300)
-  b=$("$BERTH" run -d --label "$LABEL" --name "$UNIQ-b" "$IMAGE" true)
+  a=$("$BERTH" run --network none -d --label "$LABEL" --label "berth.test.role=$UNIQ-a" --name "$UNIQ-a" "$IMAGE" sleep 300)
+  b=$("$BERTH" run --network none -d --label "$LABEL" --name "$UNIQ-b" "$IMAGE" true)
   "$BERTH" wait "$b" >/dev/null
   check_eq "ps: running only" "${a:0:12}" "$("$BERTH" ps -q --filter "label=$LABEL")"
   check_eq "ps -a: both" 2 "$("$BERTH" ps -a -q --filter "label=$LABEL" | wc -l)"
@@ -233,7 +233,7 @@ case_ps_filters() {
 
 case_logs() {
   local id
-  id=$("$BERTH" run -d --label "$LABEL" "$IMAGE" sh -c 'seq 1 100; echo to-stderr >&2')
+  id=$("$BERTH" run --network none -d --label "$LABEL" "$IMAGE" sh -c 'seq 1 100; echo to-stderr >&2')
   "$BERTH" wait "$id" >/dev/null
   # --tail counts the lines of both streams: the last one is stderr's.
   check_eq "logs --tail 3" "$(printf '99\n100')" "$("$BERTH" logs --tail 3 "$id" 2>/dev/null)"
@@ -246,13 +246,13 @@ case_logs() {
   check_eq "logs --since the future" "" "$("$BERTH" logs --since $(( $(date +%s) + 3600 )) "$id" 2>&1)"
   # -f follows until the container stops.
   local f
-  f=$("$BERTH" run -d --label "$LABEL" "$IMAGE" sh -c 'echo first; sleep 1; echo second')
+  f=$("$BERTH" run --network none -d --label "$LABEL" "$IMAGE" sh -c 'echo first; sleep 1; echo second')
   check_eq "logs -f" "$(printf 'first\nsecond')" "$(timeout 30 "$BERTH" logs -f "$f")"
 }
 
 case_lifecycle() {
   local id
-  id=$("$BERTH" run -d --label "$LABEL" --name "$UNIQ" "$IMAGE" sleep 300)
+  id=$("$BERTH" run --network none -d --label "$LABEL" --name "$UNIQ" "$IMAGE" sleep 300)
   check_eq "inspect: running" true "$("$BERTH" inspect "$UNIQ" | grep -o '"Running":[a-z]*' | cut -d: -f2)"
   check_eq "stop prints the id" "$UNIQ" "$("$BERTH" stop --time 1 "$UNIQ")"
   check_eq "inspect: stopped" false "$("$BERTH" inspect "$UNIQ" | grep -o '"Running":[a-z]*' | cut -d: -f2)"
@@ -263,14 +263,14 @@ case_lifecycle() {
   "$BERTH" inspect "$id" >/dev/null 2>&1
   [[ $? -ne 0 ]] && echo "ok: gone after rm" || fail "container still there after rm"
   local r
-  r=$("$BERTH" run -d --label "$LABEL" "$IMAGE" sleep 300)
+  r=$("$BERTH" run --network none -d --label "$LABEL" "$IMAGE" sleep 300)
   "$BERTH" rm "$r" >/dev/null 2>&1
   [[ $? -ne 0 ]] && echo "ok: rm of a running container fails" || fail "rm removed a running container"
   check_eq "rm -f" "$r" "$("$BERTH" rm -f "$r")"
   # Several ids, one missing: the others are done, the exit is non-zero.
   local x y
-  x=$("$BERTH" run -d --label "$LABEL" "$IMAGE" true)
-  y=$("$BERTH" run -d --label "$LABEL" "$IMAGE" true)
+  x=$("$BERTH" run --network none -d --label "$LABEL" "$IMAGE" true)
+  y=$("$BERTH" run --network none -d --label "$LABEL" "$IMAGE" true)
   "$BERTH" wait "$x" "$y" >/dev/null
   "$BERTH" rm "$x" "berth-no-such-$UNIQ" "$y" >"$WORK/out" 2>"$WORK/err"
   check_eq "rm with one missing: exit" 125 $?
@@ -284,7 +284,7 @@ case_lifecycle() {
   grep -q "^Server: Docker Engine" <<<"$out" && echo "ok: version" || fail "version: $out"
   out=$("$BERTH" info)
   grep -q "^Runtimes: .*runc" <<<"$out" && echo "ok: info" || fail "info: $out"
-  "$BERTH" --runtime kata run -d --label "$LABEL" --name "$UNIQ-kata" "$IMAGE" true >/dev/null
+  "$BERTH" --runtime kata run --network none -d --label "$LABEL" --name "$UNIQ-kata" "$IMAGE" true >/dev/null
   check_contains "--runtime kata" '"Runtime":"kata"' "$("$BERTH" inspect "$UNIQ-kata")"
 }
 
@@ -304,7 +304,7 @@ case_registry() {
   check_contains "pull: status line" "Status: " "$(cat "$WORK/pull")"
   grep -q $'\x1b' "$WORK/pull" && fail "pull wrote terminal escapes to a pipe"
   check_contains "images lists it" "berth-cli/busybox" "$("$BERTH" images | grep "$UNIQ")"
-  check_eq "pulled image runs" hi "$("$BERTH" run --rm --label "$LABEL" "$ref" echo hi)"
+  check_eq "pulled image runs" hi "$("$BERTH" run --network none --rm --label "$LABEL" "$ref" echo hi)"
   "$BERTH" rmi "$ref" >/dev/null
   "$BERTH" pull "$REGISTRY/berth-cli/busybox:no-such-tag-$UNIQ" >/dev/null 2>"$WORK/err"
   check_eq "pull of a missing tag exit" 125 $?
@@ -319,16 +319,25 @@ case_build() {
   head -c 1048576 /dev/urandom >"$WORK/ctx/ignored.bin"
   echo "ignored.bin" >"$WORK/ctx/.dockerignore"
   local tag="berth-test/cli-built:$UNIQ"
-  "$BERTH" build -t "$tag" --build-arg GREETING=hello "$WORK/ctx" >"$WORK/out" 2>"$WORK/err"
+  "$BERTH" build --network none -t "$tag" --build-arg GREETING=hello "$WORK/ctx" >"$WORK/out" 2>"$WORK/err"
   check_eq "build exit" 0 $?
-  check_eq "built image: ARG" hello "$("$BERTH" run --rm --label "$LABEL" "$tag" cat /greeting)"
-  check_eq "built image: COPY" "from the context" "$("$BERTH" run --rm --label "$LABEL" "$tag" cat /ctx/sub/file)"
-  "$BERTH" run --rm --label "$LABEL" "$tag" test -e /ctx/ignored.bin
+  check_eq "built image: ARG" hello "$("$BERTH" run --network none --rm --label "$LABEL" "$tag" cat /greeting)"
+  check_eq "built image: COPY" "from the context" "$("$BERTH" run --network none --rm --label "$LABEL" "$tag" cat /ctx/sub/file)"
+  "$BERTH" run --network none --rm --label "$LABEL" "$tag" test -e /ctx/ignored.bin
   check_eq ".dockerignore honoured" 1 $?
-  printf 'FROM %s\nRUN exit 3\n' "$IMAGE" >"$WORK/ctx/Dockerfile"
-  "$BERTH" build "$WORK/ctx" >"$WORK/out" 2>"$WORK/err"
+  # The step's container carries the labels set before it: none may be left behind
+  # (the daemon keeps it unless asked; each one also leaves dockerd a sandbox to clean).
+  printf 'FROM %s\nLABEL berth.test.build=%s\nRUN exit 3\n' "$IMAGE" "$UNIQ" >"$WORK/ctx/Dockerfile"
+  "$BERTH" build --network none "$WORK/ctx" >"$WORK/out" 2>"$WORK/err"
   check_eq "failing build exit" 125 $?
   check_contains "failing build message" "berth: " "$(cat "$WORK/err")"
+  check_eq "failing build: no container left" "" "$("$BERTH" ps -a -q --filter "label=berth.test.build=$UNIQ")"
+  "$BERTH" build --network none --keep-failed "$WORK/ctx" >"$WORK/out" 2>"$WORK/err"
+  check_eq "failing build --keep-failed exit" 125 $?
+  local kept
+  kept=$("$BERTH" ps -a -q --filter "label=berth.test.build=$UNIQ")
+  check_eq "failing build --keep-failed: the step's container kept" 1 "$(printf '%s' "$kept" | grep -c .)"
+  [[ -z $kept ]] || "$BERTH" rm -f "$kept" >/dev/null
   "$BERTH" build "$WORK/no-such-dir" 2>/dev/null
   check_eq "build of a missing dir" 125 $?
   "$BERTH" rmi "$tag" >/dev/null
@@ -364,7 +373,7 @@ case_save_load() {
 case_events() {
   local since id
   since=$(date +%s)
-  id=$("$BERTH" run -d --label "$LABEL" "$IMAGE" true)
+  id=$("$BERTH" run --network none -d --label "$LABEL" "$IMAGE" true)
   "$BERTH" wait "$id" >/dev/null
   sleep 1
   "$BERTH" events --since "$since" --until "$(( $(date +%s) + 1 ))" --filter "label=$LABEL" --filter type=container \
@@ -379,9 +388,9 @@ case_events() {
 
 case_sweep() {
   local a b keep
-  a=$("$BERTH" run -d --label "$LABEL" --label extra=1 "$IMAGE" sleep 300)
-  b=$("$BERTH" run -d --label "$LABEL" "$IMAGE" true)
-  keep=$("$BERTH" run -d --label "berth.test.cli=$UNIQ-other" "$IMAGE" sleep 300)
+  a=$("$BERTH" run --network none -d --label "$LABEL" --label extra=1 "$IMAGE" sleep 300)
+  b=$("$BERTH" run --network none -d --label "$LABEL" "$IMAGE" true)
+  keep=$("$BERTH" run --network none -d --label "berth.test.cli=$UNIQ-other" "$IMAGE" sleep 300)
   "$BERTH" sweep --label "$LABEL" >"$WORK/out"
   check_eq "sweep exit" 0 $?
   check_eq "sweep: removed both" 2 "$(grep -c '^container ' "$WORK/out")"
@@ -395,7 +404,7 @@ case_sweep() {
 
 case_tty() {
   # script(1) gives berth a terminal.
-  script -qec "\"$BERTH\" run --rm --label $LABEL -t $IMAGE sh -c 'test -t 1 && echo tty-yes; exit 4'" /dev/null \
+  script -qec "\"$BERTH\" run --network none --rm --label $LABEL -t $IMAGE sh -c 'test -t 1 && echo tty-yes; exit 4'" /dev/null \
     >"$WORK/out" </dev/null
   check_eq "run -t: exit code" 4 $?
   check_contains "run -t: the container has a terminal" "tty-yes" "$(cat "$WORK/out")"
