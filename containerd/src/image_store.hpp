@@ -35,36 +35,13 @@ auto run_on_thread(const F& f) {
           slot.assign([cancel](asio::cancellation_type t) {
             if ((t & asio::cancellation_type::terminal) != asio::cancellation_type::none) cancel->store(true);
           });
-        // Nothing tied to the caller's io_context may be destroyed on this thread after
-        // the completion is posted (the caller may be gone by then): f (which holds the
-        // client state) dies before the post, and the executor and the handler are
-        // released on the caller's side, once this thread has let go of the lock.
-        using Handler = decltype(handler);
-        using Ex = decltype(asio::get_associated_executor(handler));
-        struct poster {
-          std::mutex mu;
-          std::optional<Ex> ex;
-          std::optional<Handler> h;
-        };
-        auto pp = std::make_shared<poster>();
-        pp->ex.emplace(asio::get_associated_executor(handler));
-        pp->h.emplace(std::move(handler));
+        // f holds the client state: it dies on this thread before the completion is posted.
         auto fp = std::make_unique<F>(std::move(f));
-        std::thread([fp = std::move(fp), cancel, pp, slot]() mutable {
+        foreign_completion<decltype(handler)> fc(std::move(handler));
+        std::thread([fp = std::move(fp), cancel, fc = std::move(fc)]() mutable {
           result<T> r = (*fp)(*cancel);
           fp.reset();
-          std::lock_guard<std::mutex> lock(pp->mu);
-          asio::post(*pp->ex, [pp, slot, r = std::move(r)]() mutable {
-            std::optional<Handler> h;
-            {
-              std::lock_guard<std::mutex> l(pp->mu);
-              h.emplace(std::move(*pp->h));
-              pp->h.reset();
-              pp->ex.reset();
-            }
-            if (slot.is_connected()) slot.clear();
-            std::move (*h)(std::move(r));
-          });
+          fc.complete(std::move(r));
         }).detach();
       },
       asio::use_awaitable);

@@ -75,6 +75,52 @@ void prepare(const state& s, const call_options& opts, grpc::ClientContext& ctx,
 /// (berth::errc::cancelled); deadline_set: a DEADLINE_EXCEEDED is berth::errc::timeout.
 std::error_code map_status(const grpc::Status& st, berth::diagnostics* diag, bool cancelled, bool deadline_set);
 
+/// A completion handler handed to code that runs on threads berth does not own (gRPC's
+/// callback threads, a worker thread). complete(v), called once from any thread, posts the
+/// handler with v to the handler's executor and clears its cancellation slot there.
+///
+/// Nothing tied to the caller's io_context may be destroyed on the foreign thread: the
+/// caller may be gone by the time that thread lets go of its copy. So the executor and the
+/// handler are held only through a shared box that the posted completion empties under
+/// the lock, on the caller's side; a foreign copy that dies later holds an empty box.
+template <class Handler>
+class foreign_completion {
+ public:
+  explicit foreign_completion(Handler h)
+      : slot_(asio::get_associated_cancellation_slot(h)), box_(std::make_shared<box>()) {
+    box_->ex.emplace(asio::get_associated_executor(h));
+    box_->h.emplace(std::move(h));
+  }
+
+  template <class V>
+  void complete(V v) const {
+    std::lock_guard<std::mutex> lock(box_->mu);
+    if (!box_->ex) return;
+    asio::post(*box_->ex, [b = box_, slot = slot_, v = std::move(v)]() mutable {
+      std::optional<Handler> h;
+      {
+        std::lock_guard<std::mutex> l(b->mu);
+        h.emplace(std::move(*b->h));
+        b->h.reset();
+        b->ex.reset();
+      }
+      if (slot.is_connected()) slot.clear();
+      std::move (*h)(std::move(v));
+    });
+  }
+
+ private:
+  using slot_type = asio::associated_cancellation_slot_t<Handler>;
+  using executor_type = asio::associated_executor_t<Handler>;
+  struct box {
+    std::mutex mu;
+    std::optional<executor_type> ex;
+    std::optional<Handler> h;
+  };
+  slot_type slot_;
+  std::shared_ptr<box> box_;
+};
+
 /// Awaits a gRPC callback-API operation. start(done) starts it; done(grpc::Status) may be
 /// called on any thread; the completion is posted to the coroutine's executor. Terminal
 /// cancellation of the awaiting coroutine calls ctx.TryCancel() and sets *cancelled.
@@ -96,35 +142,9 @@ auto async_grpc(grpc::ClientContext& ctx, const std::shared_ptr<std::atomic<bool
           });
         }
         // done runs on a gRPC thread, and gRPC destroys it whenever it likes: possibly
-        // after the completion has run and the caller has destroyed its io_context. So
-        // done holds the executor and the handler only through `post`, which it empties
-        // under the lock; the completion, on the caller's side, destroys the executor
-        // after done has let go of the lock (no executor or handler dies on gRPC's thread).
-        using Handler = decltype(handler);
-        using Ex = decltype(asio::get_associated_executor(handler));
-        struct poster {
-          std::mutex mu;
-          std::optional<Ex> ex;
-          std::optional<Handler> h;
-        };
-        auto pp = std::make_shared<poster>();
-        pp->ex.emplace(asio::get_associated_executor(handler));
-        pp->h.emplace(std::move(handler));
-        start([pp, slot, keep](grpc::Status st) mutable {
-          std::lock_guard<std::mutex> lock(pp->mu);
-          if (!pp->ex) return;
-          asio::post(*pp->ex, [pp, slot, st = std::move(st)]() mutable {
-            std::optional<Handler> h;
-            {
-              std::lock_guard<std::mutex> l(pp->mu);
-              h.emplace(std::move(*pp->h));
-              pp->h.reset();
-              pp->ex.reset();
-            }
-            if (slot.is_connected()) slot.clear();
-            std::move (*h)(std::move(st));
-          });
-        });
+        // after the completion has run and the caller has destroyed its io_context.
+        foreign_completion<decltype(handler)> fc(std::move(handler));
+        start([fc = std::move(fc), keep](grpc::Status st) mutable { fc.complete(std::move(st)); });
       },
       asio::use_awaitable);
 }
