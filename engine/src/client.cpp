@@ -11,6 +11,7 @@
 #include <rapidjson/writer.h>
 
 #include "berth/engine/context.hpp"
+#include "http/client_access.hpp"
 #include "state.hpp"
 
 namespace berth::engine {
@@ -157,9 +158,15 @@ asio::awaitable<result<http::response>> call(std::shared_ptr<state> s, call_spec
                                              call_options opts, bool accept_304) {
   auto req = co_await prepare(s, std::move(spec), opts);
   if (!req) co_return unexpected(req.error());
-  auto r = co_await s->http.async_perform(std::move(*req), opts.timeouts,
-                                          tuple_awaitable);
-  auto& [ec, resp] = r;
+  // This coroutine runs on the transport's executor: its body is awaited in place, as
+  // async_perform would have run it, without a co_spawn of its own.
+  result<http::response> r = unexpected(errc::internal);
+  try {
+    r = co_await http::detail::client_access::perform(s->http, std::move(*req), opts.timeouts);
+  } catch (...) {
+    r = unexpected(berth::detail::error_from_exception(std::current_exception()));
+  }
+  std::error_code ec = r ? std::error_code{} : r.error();
   if (ec) {
     if (opts.diag) {
       opts.diag->clear();
@@ -167,6 +174,7 @@ asio::awaitable<result<http::response>> call(std::shared_ptr<state> s, call_spec
     }
     co_return unexpected(ec);
   }
+  http::response& resp = *r;
   if (resp.status >= 300 && !(accept_304 && resp.status == 304)) {
     co_return unexpected(error_from_response(resp.status, resp.body, resp.headers, opts.diag));
   }

@@ -53,10 +53,15 @@ asio::awaitable<result<response>> client::do_perform(std::shared_ptr<client_stat
     }
     r.body.reserve(static_cast<std::size_t>(*cl));
   }
+  const auto length = x.parser.content_length();
   std::error_code ec;
   while (!x.parser.done() || !x.pending.empty()) {
     std::size_t old = r.body.size();
-    std::size_t room = std::max<std::size_t>(r.body.capacity() - old, 16 * 1024);
+    // A known length is read into exactly that much room: resize() zero-fills, and a
+    // 2-byte body must not pay for 16 KiB of it.
+    std::size_t room = length && old < *length
+                           ? static_cast<std::size_t>(*length - old)
+                           : std::max<std::size_t>(r.body.capacity() - old, 16 * 1024);
     if (old + room > s->opts.max_body_bytes + 1) room = s->opts.max_body_bytes + 1 - old;
     r.body.resize(old + room);
     std::size_t n = co_await detail::read_body(x, asio::buffer(r.body.data() + old, room),

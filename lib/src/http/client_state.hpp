@@ -17,6 +17,10 @@ namespace berth::http::detail {
 
 using clock = std::chrono::steady_clock;
 
+/// Where the operations of a client on host h and of its streams run: the host's strand,
+/// or, when the host owns its io_context, that io_context's executor.
+asio::any_io_executor operation_executor(const execution_host& h);
+
 /// A fixed-capacity read buffer: unconsumed bytes live in [begin, end).
 class read_buffer {
  public:
@@ -112,7 +116,8 @@ struct client_state : std::enable_shared_from_this<client_state> {
 
   /// Writes the request and reads the response head, retrying once on a fresh connection
   /// when a reused one fails before any byte of the answer (idempotent methods only).
-  asio::awaitable<result<exchange>> send(const request& req, const deadlines& d,
+  /// Adds the client's User-Agent to req when it has none.
+  asio::awaitable<result<exchange>> send(request& req, const deadlines& d,
                                          bool allow_reuse);
 
   body_stream make_body_stream(exchange&& x, const deadlines& d);

@@ -9,9 +9,17 @@
 
 namespace berth::http::detail {
 
+asio::any_io_executor operation_executor(const execution_host& h) {
+  // A private io_context is only ever run by one sync call at a time (under the host's
+  // lock), which serialises everything on it already: a strand on top would only add a
+  // hand-off, a lock and an executor allocation to every completion.
+  if (h.owns_context()) return h.get_executor().get_inner_executor();
+  return h.get_executor();
+}
+
 client_state::client_state(std::shared_ptr<execution_host> h, net::endpoint e, client_options o)
     : host(std::move(h)),
-      ex(host->get_executor()),
+      ex(operation_executor(*host)),
       ep(std::move(e)),
       opts(std::move(o)),
       host_header(ep.authority()) {
@@ -23,6 +31,10 @@ client_state::client_state(std::shared_ptr<execution_host> h, net::endpoint e, c
       tls_error = ctx.error();
   }
 }
+
+/// The least body bytes read straight into a caller's buffer (unless the caller asks for
+/// fewer): below that, one buffered read takes them with what follows.
+constexpr std::uint64_t direct_min_bytes = 16 * 1024;
 
 static std::size_t buffer_bytes(const client_options& o) {
   return std::max(o.stream_buffer_bytes, o.limits.header_bytes + 1024);
@@ -120,42 +132,57 @@ asio::awaitable<std::size_t> read_body(exchange& x, asio::mutable_buffer dst,
                                        clock::time_point deadline, std::error_code& ec) {
   ec.clear();
   if (dst.size() == 0) co_return 0;
+  auto* out = static_cast<char*>(dst.data());
+  std::size_t got = 0;  // bytes of dst filled so far
   auto take = [&](std::string_view& from) {
-    std::size_t n = std::min(from.size(), dst.size());
-    std::memcpy(dst.data(), from.data(), n);
+    std::size_t n = std::min(from.size(), dst.size() - got);
+    std::memcpy(out + got, from.data(), n);
     from.remove_prefix(n);
-    return n;
+    got += n;
   };
   if (!x.pending.empty()) {
-    std::size_t n = take(x.pending);
-    if (x.pending.empty() && x.buf) x.buf->consume(0);
-    co_return n;
+    take(x.pending);
+    if (!x.pending.empty()) co_return got;
+    if (x.buf) x.buf->consume(0);
   }
   for (;;) {
     if (x.parser.done()) {
+      if (got > 0) co_return got;  // the end is reported by the next call
       ec = asio::error::eof;
       co_return 0;
     }
+    // Every body slice already buffered goes out in this call (many small chunks per
+    // read), until dst is full; the socket is read only when nothing was taken yet.
     if (x.buf->size() > 0) {
       std::string_view body;
       std::size_t n = x.parser.put(x.buf->data(), body, ec);
-      if (ec && ec != error::need_more) co_return 0;
+      if (ec && ec != error::need_more) {
+        // The parser keeps its error: bytes taken so far go out first, the next call
+        // reports it.
+        if (got > 0) ec.clear();
+        co_return got;
+      }
       ec.clear();
       if (!body.empty()) {
         // body points into the buffer; copy what fits, keep the rest pending. The
         // buffer is not touched again until pending is drained.
-        std::size_t m = take(body);
+        take(body);
         x.pending = body;
         x.buf->consume(n);
-        co_return m;
+        if (!x.pending.empty() || got == dst.size()) co_return got;
+        x.buf->consume(0);
+        continue;
       }
       x.buf->consume(n);
       if (n > 0) continue;
     }
     if (x.parser.done()) continue;
+    if (got > 0) co_return got;
     std::uint64_t direct = x.parser.body_direct();
-    if (x.buf->size() == 0 && direct > 0) {
-      // Zero-copy: payload goes straight from the socket into the caller's buffer.
+    // Zero-copy, payload straight from the socket into the caller's buffer, when the
+    // framing has enough of it to make that read worth a system call of its own; the
+    // tail of a small chunk is read with the chunks that follow it instead.
+    if (x.buf->size() == 0 && direct >= std::min<std::uint64_t>(dst.size(), direct_min_bytes)) {
       std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(direct, dst.size()));
       std::size_t n = co_await x.conn->read_some(asio::buffer(dst.data(), want), deadline, ec);
       if (ec == asio::error::eof) {
@@ -183,15 +210,14 @@ asio::awaitable<std::size_t> read_body(exchange& x, asio::mutable_buffer dst,
   }
 }
 
-asio::awaitable<result<exchange>> client_state::send(const request& req, const deadlines& d,
+asio::awaitable<result<exchange>> client_state::send(request& req, const deadlines& d,
                                                     bool allow_reuse) {
   std::string head;
   head.reserve(256 + req.target.size());
   std::error_code ec;
-  request with_agent = req;
-  if (!with_agent.headers.find("User-Agent") && !opts.user_agent.empty())
-    with_agent.headers.add("User-Agent", opts.user_agent);
-  serialize_head(with_agent, host_header, head, ec);
+  if (!opts.user_agent.empty() && !req.headers.find("User-Agent"))
+    req.headers.add("User-Agent", opts.user_agent);
+  serialize_head(req, host_header, head, ec);
   if (ec) co_return unexpected(ec);
   const bool may_retry = is_idempotent(req.method);
   for (int attempt = 0;; ++attempt) {
@@ -203,8 +229,9 @@ asio::awaitable<result<exchange>> client_state::send(const request& req, const d
     std::array<asio::const_buffer, 2> bufs{asio::buffer(head), asio::buffer(req.body)};
     std::size_t nbufs = req.chunked_body || req.body.empty() ? 1 : 2;
     auto head_deadline = d.at(d.head);
+    // Without a chunked body the head is read next, under the same deadline.
     co_await x.conn->write(std::span<const asio::const_buffer>(bufs.data(), nbufs),
-                           head_deadline, ec);
+                           head_deadline, ec, !req.chunked_body);
     if (!ec && req.chunked_body) co_return x;  // the caller streams the body, then reads
     if (!ec) ec = co_await read_head(x, head_deadline);
     if (!ec) co_return x;

@@ -368,6 +368,8 @@ std::size_t response_parser::parse_head(std::string_view data, std::error_code& 
       head_.version_minor = static_cast<unsigned>(line[7] - '0');
       head_.status = status;
       head_.reason.assign(reason);
+      // Typical heads (dockerd's carry 6 to 12 fields) are stored without regrowing.
+      head_.headers.reserve(std::min<std::size_t>(limits_.header_count, 16));
     } else if (line.empty()) {
       scanned_ = 0;
       if (head_.status < 200 && head_.status != 101) {

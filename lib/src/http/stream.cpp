@@ -75,7 +75,7 @@ const response_head& body_stream::head() const {
 bool body_stream::is_open() const noexcept { return state_ && !state_->released; }
 
 body_stream::executor_type body_stream::get_executor() const {
-  return state_ ? state_->host->get_executor() : executor_type();
+  return state_ ? detail::operation_executor(*state_->host) : executor_type();
 }
 
 execution_host& body_stream::host() const { return *state_->host; }
@@ -171,7 +171,7 @@ bool hijacked_stream::is_open() const noexcept {
 }
 
 hijacked_stream::executor_type hijacked_stream::get_executor() const {
-  return state_ ? state_->host->get_executor() : executor_type();
+  return state_ ? detail::operation_executor(*state_->host) : executor_type();
 }
 
 execution_host& hijacked_stream::host() const { return *state_->host; }
@@ -269,7 +269,7 @@ bool request_writer::is_open() const noexcept {
   return state_ && !state_->finished && state_->x.conn && state_->x.conn->is_open();
 }
 request_writer::executor_type request_writer::get_executor() const {
-  return state_ ? state_->host->get_executor() : executor_type();
+  return state_ ? detail::operation_executor(*state_->host) : executor_type();
 }
 execution_host& request_writer::host() const { return *state_->host; }
 

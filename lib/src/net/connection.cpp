@@ -3,6 +3,9 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include <sys/uio.h>
+
+#include <array>
 #include <cerrno>
 #include <fstream>
 
@@ -135,6 +138,8 @@ void connection::arm(clock::time_point deadline) {
     disarm();
     return;
   }
+  // Still armed for this very deadline (write(keep_armed)): the pending wait stands.
+  if (armed_ && !timed_out_ && timer_.expiry() == deadline) return;
   timer_.expires_at(deadline);
   armed_ = true;
   auto g = ++gen_;
@@ -247,15 +252,61 @@ asio::awaitable<std::size_t> connection::read_some(asio::mutable_buffer buf,
 }
 
 asio::awaitable<void> connection::write(std::span<const asio::const_buffer> bufs,
-                                        clock::time_point deadline, std::error_code& ec) {
+                                        clock::time_point deadline, std::error_code& ec,
+                                        bool keep_armed) {
   ec.clear();
   if (closed_) {
     ec = make_error_code(errc::stream_closed);
     co_return;
   }
   arm(deadline);
+  // Unix and TCP sockets: one send that does not wait first. A request head (and a small
+  // body) nearly always fits the socket buffer, and then no operation has to be queued,
+  // completed and resumed; what did not fit is written the usual way.
+  std::array<asio::const_buffer, 8> rest;
+  std::size_t nrest = 0;
+  const int fd = std::holds_alternative<unix_socket>(sock_) ||
+                         std::holds_alternative<tcp_socket>(sock_)
+                     ? native_handle()
+                     : -1;
+  if (fd >= 0 && bufs.size() <= rest.size()) {
+    std::array<iovec, 8> iov;
+    std::size_t total = 0;
+    for (std::size_t i = 0; i < bufs.size(); ++i) {
+      iov[i].iov_base = const_cast<void*>(bufs[i].data());
+      iov[i].iov_len = bufs[i].size();
+      total += bufs[i].size();
+    }
+    msghdr msg{};
+    msg.msg_iov = iov.data();
+    msg.msg_iovlen = bufs.size();
+    ssize_t n = ::sendmsg(fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+      ec = std::error_code(errno, asio::error::get_system_category());
+      settle(ec);
+      co_return;
+    }
+    std::size_t sent = n > 0 ? static_cast<std::size_t>(n) : 0;
+    if (sent == total) {
+      if (keep_armed && !timed_out_) co_return;
+      settle(ec);
+      co_return;
+    }
+    for (const auto& b : bufs) {
+      if (sent >= b.size()) {
+        sent -= b.size();
+        continue;
+      }
+      rest[nrest++] = b + sent;
+      sent = 0;
+    }
+    bufs = std::span<const asio::const_buffer>(rest.data(), nrest);
+  }
   co_await std::visit(
       [&](auto& s) { return asio::async_write(s, bufs, use_awaitable_ec(ec)); }, sock_);
+  // A deadline that already fired goes through settle(): the next read re-arms it and
+  // times out at once, as it would have without keep_armed.
+  if (keep_armed && !ec && !timed_out_) co_return;
   settle(ec);
 }
 

@@ -55,9 +55,12 @@ class connection : public std::enable_shared_from_this<connection> {
   asio::awaitable<std::size_t> read_some(asio::mutable_buffer buf, clock::time_point deadline,
                                          std::error_code& ec);
 
-  /// Writes all of bufs.
+  /// Writes all of bufs. keep_armed: after a success the deadline stays armed for the
+  /// read the caller starts next with the same deadline (it disarms it when it ends), which
+  /// spares a timer cancel and re-arm per request.
   asio::awaitable<void> write(std::span<const asio::const_buffer> bufs,
-                              clock::time_point deadline, std::error_code& ec);
+                              clock::time_point deadline, std::error_code& ec,
+                              bool keep_armed = false);
 
   /// Half-close: no more bytes will be written (TLS: TCP-level, see client docs).
   void shutdown_send(std::error_code& ec);

@@ -26,6 +26,7 @@ struct client_state;
 struct stream_state;
 struct hijack_state;
 struct writer_state;
+struct client_access;
 }  // namespace detail
 
 /// A complete response to a unary request.
@@ -102,6 +103,7 @@ class body_stream {
 
  private:
   friend struct detail::client_state;
+  friend struct detail::client_access;
   explicit body_stream(std::shared_ptr<detail::stream_state> s) : state_(std::move(s)) {}
   static asio::awaitable<result<std::size_t>> do_read_some(std::shared_ptr<detail::stream_state> s,
                                                            asio::mutable_buffer buf);
@@ -166,6 +168,7 @@ class hijacked_stream {
 
  private:
   friend struct detail::client_state;
+  friend struct detail::client_access;
   explicit hijacked_stream(std::shared_ptr<detail::hijack_state> s) : state_(std::move(s)) {}
   static asio::awaitable<result<std::size_t>> do_read_some(std::shared_ptr<detail::hijack_state> s,
                                                            asio::mutable_buffer buf);
@@ -317,6 +320,7 @@ class client {
   }
 
  private:
+  friend struct detail::client_access;
   static asio::awaitable<result<response>> do_perform(std::shared_ptr<detail::client_state> s,
                                                       request req, timeouts t);
   static asio::awaitable<result<body_stream>> do_open(std::shared_ptr<detail::client_state> s,

@@ -24,6 +24,8 @@ class fields {
   void set(std::string name, std::string value);
   /// Removes every field named name.
   void erase(std::string_view name);
+  /// Makes room for n fields without reallocating.
+  void reserve(std::size_t n) { list_.reserve(n); }
   /// The first value of name.
   std::optional<std::string_view> find(std::string_view name) const;
   /// True when name is present and one of its comma-separated tokens equals token
