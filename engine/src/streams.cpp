@@ -9,23 +9,33 @@
 
 #include "berth/io/error.hpp"
 #include "berth/io/json_lines.hpp"
+#include "http/client_access.hpp"
 
 namespace berth::engine {
 namespace detail {
 
 namespace {
 constexpr std::size_t staging_bytes = 64 * 1024;
+/// The least frame payload read straight into a caller's buffer (unless the caller asks
+/// for fewer bytes): a smaller tail is read into staging with the frames after it.
+constexpr std::size_t direct_min_bytes = 16 * 1024;
 }  // namespace
 
 /// Reads raw bytes from either kind of source.
 struct byte_source {
   std::variant<http::body_stream, http::hijacked_stream> src;
 
+  /// The stream's read body, awaited in place: this runs on the stream's executor already.
   asio::awaitable<std::size_t> read_some(asio::mutable_buffer buf, std::error_code& ec) {
-    auto [e, n] = co_await std::visit(
-        [&](auto& s) { return s.async_read_some(buf, tuple_awaitable); }, src);
-    ec = e;
-    co_return n;
+    result<std::size_t> r = unexpected(errc::internal);
+    try {
+      r = co_await std::visit(
+          [&](auto& s) { return http::detail::client_access::read_some(s, buf); }, src);
+    } catch (...) {
+      r = unexpected(berth::detail::error_from_exception(std::current_exception()));
+    }
+    ec = r ? std::error_code{} : r.error();
+    co_return r ? *r : 0;
   }
   asio::any_io_executor executor() const {
     return std::visit([](auto& s) { return s.get_executor(); }, src);
@@ -110,14 +120,32 @@ asio::awaitable<result<output_chunk>> output_stream::do_read(
     if (ec) co_return unexpected(ec);
     co_return output_chunk{stream_id::stdout_stream, n};
   }
-  auto hand_out = [&](stream_id id, std::string_view& from) {
-    std::size_t n = std::min(from.size(), buf.size());
-    std::memcpy(buf.data(), from.data(), n);
+  auto* out = static_cast<char*>(buf.data());
+  std::size_t got = 0;  // bytes of buf filled so far, all of stream got_id
+  stream_id got_id = stream_id::stdout_stream;
+  auto take = [&](stream_id id, std::string_view& from) {
+    std::size_t n = std::min(from.size(), buf.size() - got);
+    std::memcpy(out + got, from.data(), n);
     from.remove_prefix(n);
-    return output_chunk{id, n};
+    got += n;
+    got_id = id;
   };
-  if (!s->pending.empty()) co_return hand_out(s->pending_stream, s->pending);
+  if (!s->pending.empty()) {
+    take(s->pending_stream, s->pending);
+    if (!s->pending.empty() || got == buf.size()) co_return output_chunk{got_id, got};
+  }
   for (;;) {
+    if (got > 0) {
+      // One read hands out the payload of every following frame of the same stream that
+      // is already staged, until buf is full; it never waits for more bytes. It stops
+      // before a frame of another stream, a stream-3 frame or an empty frame (put() must
+      // see those on their own) and before an incomplete header.
+      if (s->end - s->begin < 8 || s->demux.payload_direct() != 0) break;
+      const auto* h = reinterpret_cast<const unsigned char*>(s->staging.get() + s->begin);
+      const bool same = h[0] == static_cast<unsigned char>(got_id) && h[1] == 0 && h[2] == 0 &&
+                        h[3] == 0 && (h[4] | h[5] | h[6] | h[7]) != 0;
+      if (!same) break;
+    }
     if (s->finished) co_return unexpected(asio::error::eof);
     if (s->begin < s->end) {
       stream_id id{};
@@ -129,18 +157,29 @@ asio::awaitable<result<output_chunk>> output_stream::do_read(
         s->diag.set_message(s->demux.system_message());
         co_return unexpected(ec);
       }
-      if (ec) co_return unexpected(ec);
+      if (ec) {
+        if (got > 0) break;  // final and repeated: the next read reports it
+        co_return unexpected(ec);
+      }
       if (!payload.empty()) {
-        s->pending_stream = id;
-        s->pending = payload;  // stays valid: staging is not refilled before it drains
-        co_return hand_out(id, s->pending);
+        // Whatever does not fit stays pending: staging is not refilled before it drains.
+        take(id, payload);
+        if (!payload.empty()) {
+          s->pending_stream = id;
+          s->pending = payload;
+          break;
+        }
+        if (got == buf.size()) break;
+        continue;
       }
       if (used > 0) continue;
     }
     s->begin = s->end = 0;
     std::uint32_t direct = s->demux.payload_direct();
-    if (direct > 0) {
-      // The rest of a frame's payload goes straight into the caller's buffer.
+    // The rest of a frame's payload goes straight into the caller's buffer when there is
+    // enough of it to be worth a read of its own; the tail of a small frame is read into
+    // staging with the frames that follow it.
+    if (direct > 0 && direct >= std::min<std::size_t>(buf.size(), detail::direct_min_bytes)) {
       std::size_t want = std::min<std::size_t>(direct, buf.size());
       std::size_t n = co_await s->source.read_some(asio::buffer(buf.data(), want), ec);
       if (ec == asio::error::eof) {
@@ -163,6 +202,7 @@ asio::awaitable<result<output_chunk>> output_stream::do_read(
     if (ec) co_return unexpected(ec);
     s->end = n;
   }
+  co_return output_chunk{got_id, got};
 }
 
 asio::awaitable<result<std::size_t>> output_stream::do_write(
@@ -254,8 +294,17 @@ asio::awaitable<result<std::string>> record_stream::do_next(
     }
     if (s->eof) co_return unexpected(asio::error::eof);
     s->begin = s->end = 0;
-    auto [e, n] = co_await s->body.async_read_some(
-        asio::buffer(s->staging.get(), detail::staging_bytes), tuple_awaitable);
+    // The body's read, awaited in place (this runs on the stream's executor already).
+    std::error_code e;
+    std::size_t n = 0;
+    try {
+      auto r = co_await http::detail::client_access::read_some(
+          s->body, asio::buffer(s->staging.get(), detail::staging_bytes));
+      if (r) n = *r;
+      else e = r.error();
+    } catch (...) {
+      e = berth::detail::error_from_exception(std::current_exception());
+    }
     if (e == asio::error::eof) {
       s->eof = true;
       std::string_view last;
