@@ -21,7 +21,12 @@ enum class step { message, end, failed };
 
 template <class Base>
 class reactor_core : public Base {
+ private:
+  std::optional<inflight_calls::guard> tracked_;  // first: it goes last, after the context
+
  public:
+  /// Counts the call as in flight on c until this reactor is destroyed.
+  void track(const connection& c) { tracked_.emplace(c.inflight); }
   grpc::ClientContext ctx;
   std::shared_ptr<reactor_core> self;  ///< Set while gRPC may call back; cleared in OnDone.
 
@@ -166,6 +171,7 @@ template <class Resp, class Req, class Starter>
 std::shared_ptr<read_reactor<Resp>> open_read(const std::shared_ptr<state>& s, const call_options& opts,
                                                const Req& req, bool default_timeout, Starter starter) {
   auto r = std::make_shared<read_reactor<Resp>>();
+  r->track(*s->conn);
   r->self = r;
   prepare(*s, opts, r->ctx, default_timeout);
   starter(*s->conn, &r->ctx, &req, r.get());

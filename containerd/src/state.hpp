@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -41,7 +42,46 @@ namespace task_types = ::containerd::v1::types;
 }  // namespace api
 
 /// The channel and one stub per service; shared by every client copy.
+/// The calls gRPC still holds objects of (a unary call's context and messages, a stream's
+/// reactor): gRPC destroys them on its own threads, possibly after berth's completion has
+/// run and the caller has moved on. The connection waits for them before it lets the
+/// channel go, so that a program that ends right after its last call (the berth command)
+/// does not tear gRPC down under a callback that is still unwinding.
+class inflight_calls {
+ public:
+  class guard {
+   public:
+    explicit guard(std::shared_ptr<inflight_calls> c) : c_(std::move(c)) {
+      std::lock_guard<std::mutex> l(c_->mu_);
+      ++c_->n_;
+    }
+    ~guard() {
+      std::lock_guard<std::mutex> l(c_->mu_);
+      if (--c_->n_ == 0) c_->idle_.notify_all();
+    }
+    guard(const guard&) = delete;
+    guard& operator=(const guard&) = delete;
+
+   private:
+    std::shared_ptr<inflight_calls> c_;
+  };
+  /// Waits until no call is in flight, or for limit at most. False on timeout.
+  bool wait_idle(std::chrono::milliseconds limit) {
+    std::unique_lock<std::mutex> l(mu_);
+    return idle_.wait_for(l, limit, [&] { return n_ == 0; });
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable idle_;
+  int n_ = 0;
+};
+
 struct connection {
+  /// Bounded: a stream still open elsewhere has been cancelled by its owner's destructor,
+  /// and gRPC ends such a call within milliseconds.
+  ~connection() { inflight->wait_idle(std::chrono::seconds(5)); }
+  std::shared_ptr<inflight_calls> inflight = std::make_shared<inflight_calls>();
   std::shared_ptr<grpc::Channel> channel;
   std::unique_ptr<api::containers::Containers::Stub> containers;
   std::unique_ptr<api::content::Content::Stub> content;
@@ -155,11 +195,13 @@ template <class Resp, class Req, class Call>
 asio::awaitable<result<Resp>> unary(const std::shared_ptr<state>& s, const call_options& opts, Req req,
                                     Call call, bool with_default_timeout = true) {
   struct box {
+    explicit box(const connection& c) : tracked(c.inflight) {}
+    inflight_calls::guard tracked;  // first: it goes last, after the context
     grpc::ClientContext ctx;
     Req req;
     Resp resp;
   };
-  auto b = std::make_shared<box>();
+  auto b = std::make_shared<box>(*s->conn);
   b->req = std::move(req);
   prepare(*s, opts, b->ctx, with_default_timeout);
   bool deadline_set = b->ctx.deadline() != std::chrono::system_clock::time_point::max();

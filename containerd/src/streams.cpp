@@ -363,6 +363,7 @@ asio::awaitable<result<content_writer>> client::do_open_writer(std::shared_ptr<d
   auto w = std::make_shared<detail::writer_state>();
   w->s = s;
   w->r = std::make_shared<detail::write_reactor>();
+  w->r->track(*s->conn);
   w->r->self = w->r;
   detail::prepare(*s, {}, w->r->ctx, false);
   s->conn->content->async()->Write(&w->r->ctx, w->r.get());
