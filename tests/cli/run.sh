@@ -233,9 +233,10 @@ case_ps_filters() {
 
 case_logs() {
   local id
-  id=$("$BERTH" run --network none -d --label "$LABEL" "$IMAGE" sh -c 'seq 1 100; echo to-stderr >&2')
+  id=$("$BERTH" run --network none -d --label "$LABEL" "$IMAGE" sh -c 'seq 1 100; sleep 0.5; echo to-stderr >&2')
   "$BERTH" wait "$id" >/dev/null
-  # --tail counts the lines of both streams: the last one is stderr's.
+  # --tail counts the lines of both streams: the last one is stderr's. dockerd copies the
+  # two streams into its log apart, so stderr's line comes a little later to be last.
   check_eq "logs --tail 3" "$(printf '99\n100')" "$("$BERTH" logs --tail 3 "$id" 2>/dev/null)"
   check_eq "logs: stderr" "to-stderr" "$("$BERTH" logs "$id" 2>&1 >/dev/null)"
   check_eq "logs: all of stdout" 100 "$("$BERTH" logs "$id" 2>/dev/null | wc -l)"

@@ -210,6 +210,7 @@ TEST_CASE("build from a directory with a .dockerignore, and from a tarball") {
   b.labels = {{test::test_label, "images"}};
   b.buildargs = {{"GREETING", "hello"}};
   b.nocache = true;
+  b.networkmode = "none";  // a RUN step with the default network leaves dockerd a stale sandbox
   auto up = c.run(b);
   auto sent = engine::write_build_context(up, dir.path);
   REQUIRE_MESSAGE(sent, sent.error().message());
@@ -242,7 +243,7 @@ TEST_CASE("build from a directory with a .dockerignore, and from a tarball") {
     }));
     std::string ref2 = "berth-test/built-tar:" + unique_tag("buildtar");
     scoped_image cleanup2(ref2);
-    auto up2 = c.run(op::image_build{.tags = {ref2}, .labels = {{test::test_label, "images"}}});
+    auto up2 = c.run(op::image_build{.tags = {ref2}, .labels = {{test::test_label, "images"}}, .networkmode = "none"});
     up2.write(asio::buffer(tar), ec);
     REQUIRE(!ec);
     auto out2 = up2.finish(ec, &diag);
@@ -253,7 +254,7 @@ TEST_CASE("build from a directory with a .dockerignore, and from a tarball") {
 
     // RUN fails: the stream ends with stream_error and the daemon's words.
     write(tdir.path / "Dockerfile", "FROM " + test::test_image() + "\nRUN exit 3\n");
-    auto up3 = c.run(op::image_build{.forcerm = true, .labels = {{test::test_label, "images"}}});
+    auto up3 = c.run(op::image_build{.forcerm = true, .labels = {{test::test_label, "images"}}, .networkmode = "none"});
     REQUIRE(engine::write_build_context(up3, tdir.path));
     auto out3 = up3.finish(ec, &diag);
     REQUIRE(!ec);
