@@ -18,6 +18,8 @@
 #include "containerd/support.hpp"
 
 using namespace berth;
+using test::ctr;
+using test::sh;
 namespace ctrd = berth::containerd;
 namespace op = berth::containerd::op;
 
@@ -42,22 +44,6 @@ struct sha256 {
     return out;
   }
 };
-
-std::string sh(const std::string& cmd, int* status = nullptr) {
-  std::string out;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (!p) return out;
-  char buf[4096];
-  std::size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  int st = ::pclose(p);
-  if (status) *status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return out;
-}
-
-std::string ctr(const test::scoped_namespace& ns, const std::string& args, int* status = nullptr) {
-  return sh("ctr --address " + test::containerd_address() + " -n " + ns.name() + " " + args + " 2>&1", status);
-}
 
 ctrd::container_options busybox(std::string id, std::vector<std::string> args) {
   ctrd::container_options o;

@@ -3,10 +3,13 @@
 // is left behind).
 #pragma once
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <atomic>
+#include <cstdio>
 #include <cstdlib>
 #include <string>
-#include <unistd.h>
 
 #include <doctest/doctest.h>
 
@@ -49,5 +52,26 @@ class scoped_namespace {
 
 /// Pulls the test image into c (once per namespace).
 containerd::image pull_test_image(containerd::client& c);
+
+/// Runs cmd through the shell; its stdout, and its exit status in *status (-1: killed).
+inline std::string sh(const std::string& cmd, int* status = nullptr) {
+  std::string out;
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (!p) return out;
+  char buf[4096];
+  std::size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  int st = ::pclose(p);
+  if (status) *status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return out;
+}
+
+/// ctr on the test instance, in namespace ns, stderr folded into the output.
+inline std::string ctr(const std::string& ns, const std::string& args, int* status = nullptr) {
+  return sh("ctr --address " + containerd_address() + " -n " + ns + " " + args + " 2>&1", status);
+}
+inline std::string ctr(const scoped_namespace& ns, const std::string& args, int* status = nullptr) {
+  return ctr(ns.name(), args, status);
+}
 
 }  // namespace berth::test
