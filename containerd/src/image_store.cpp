@@ -89,13 +89,7 @@ std::string blob_sink::digest() {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned n = 0;
   EVP_DigestFinal_ex(static_cast<EVP_MD_CTX*>(md_), md, &n);
-  std::string out = "sha256:";
-  char hex[3];
-  for (unsigned i = 0; i < n; ++i) {
-    std::snprintf(hex, sizeof hex, "%02x", md[i]);
-    out += hex;
-  }
-  return out;
+  return sha256_digest_string(md, n);
 }
 
 // ---- content ----

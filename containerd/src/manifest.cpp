@@ -165,6 +165,10 @@ std::string sha256_digest(std::string_view data) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int n = 0;
   EVP_Digest(data.data(), data.size(), md, &n, EVP_sha256(), nullptr);
+  return sha256_digest_string(md, n);
+}
+
+std::string sha256_digest_string(const unsigned char* md, unsigned n) {
   std::string out = "sha256:";
   char hex[3];
   for (unsigned i = 0; i < n; ++i) {

@@ -67,6 +67,8 @@ result<descriptor> select_platform(const manifest_doc& index, const platform& p)
 std::string chain_id(const std::vector<std::string>& diff_ids, std::size_t n);
 /// "sha256:" + hex sha256 of data.
 std::string sha256_digest(std::string_view data);
+/// "sha256:" + hex of a finished sha256 (n bytes at md).
+std::string sha256_digest_string(const unsigned char* md, unsigned n);
 
 /// A WWW-Authenticate challenge: scheme ("Bearer", "Basic") and its parameters.
 struct auth_challenge {
