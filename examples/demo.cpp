@@ -1,7 +1,12 @@
 // berth-demo: runs a container through the Docker Engine API and streams its output as
-// it comes, stdout to stdout and stderr to stderr, then exits with the container's code.
+// it comes, stdout to stdout and stderr to stderr, waits for it and removes it.
 //
-//   berth-demo [IMAGE [CMD...]]     (default: berth-test/busybox:latest and a short script)
+//   berth-demo                 berth-test/busybox:latest and a short script; exits 0 when
+//                              all of that worked, whatever the container's exit code (it
+//                              is printed)
+//   berth-demo IMAGE [CMD...]  that image and command; exits with the container's code
+//
+// Exit 125 when berth or the engine failed (the error is printed).
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -21,7 +26,8 @@ int main(int argc, char** argv) {
     cmd = {"sh", "-c",
            "echo \"hello from $(hostname), a container berth started\"; "
            "for i in 1 2 3 4 5; do echo \"tick $i\"; sleep 0.3; done; "
-           "echo 'this line goes to stderr' >&2; exit 3"};
+           "echo 'this line goes to stderr' >&2"};
+  const bool pass_code_through = argc > 1;
 
   try {
     auto docker = engine::client::from_env().value();
@@ -57,7 +63,7 @@ int main(int argc, char** argv) {
     docker.run(op::container_delete{.id = id, .force = true});
     int code = static_cast<int>(waited.status_code.value_or(-1));
     std::fprintf(stderr, "berth-demo: container exited with %d; removed\n", code);
-    return code;
+    return pass_code_through ? code : 0;
   } catch (const berth::error& e) {
     std::fprintf(stderr, "berth-demo: %s\n", e.what());
     return 125;

@@ -13,7 +13,7 @@ Reads v1.41.yaml (the oldest API berth speaks) and v1.56.yaml (the newest) and w
 
 Usage: gen_models.py [--spec-dir DIR] [--out-dir DIR]
   --spec-dir  the folder holding v1.41.yaml and v1.56.yaml
-              (default: <source root>/../shared/docker-engine-api)
+              (default: <source root>/engine/spec)
   --out-dir   the source root to write into (default: the source root of this script)
 
 The output is deterministic: it depends only on the two specs and this script.
@@ -1182,7 +1182,7 @@ def main():
     here = os.path.dirname(os.path.abspath(__file__))
     root = os.path.dirname(os.path.dirname(here))
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--spec-dir", default=os.path.join(root, "..", "shared", "docker-engine-api"))
+    ap.add_argument("--spec-dir", default=os.path.join(root, "engine", "spec"))
     ap.add_argument("--out-dir", default=root)
     ap.add_argument("--verbose", action="store_true", help="print merge notes and statistics")
     args = ap.parse_args()

@@ -9,6 +9,10 @@ set -uo pipefail
 case_name=$1
 BERTH=$2
 IMAGE=${BERTH_TEST_IMAGE:-berth-test/busybox:latest}
+if [[ ${CI:-} == true || ${BERTH_REQUIRE_DAEMONS:-} == 1 ]]; then
+  # CI: the engines are found only through what `scripts/engines env` prints.
+  : "${DOCKER_HOST:?is not set (scripts/engines env)}" "${BERTH_REGISTRY:?is not set}"
+fi
 REGISTRY=${BERTH_REGISTRY:-127.0.0.1:5000}
 UNIQ="cli-$case_name-$$-$RANDOM"
 LABEL="berth.test.cli=$UNIQ"
@@ -45,7 +49,7 @@ if ! "$BERTH" version >/dev/null 2>"$WORK/err"; then
   exit 77
 fi
 if ! "$BERTH" inspect "$IMAGE" >/dev/null 2>&1; then
-  echo "the test image $IMAGE is missing (run build/tests/berth-prepare)" >&2
+  echo "the test image $IMAGE is missing (scripts/test imports it with build/tests/berth-prepare)" >&2
   exit 1
 fi
 

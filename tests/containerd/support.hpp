@@ -19,9 +19,9 @@
 namespace berth::test {
 
 inline std::string containerd_address() {
-  return env_or("BERTH_CONTAINERD_ADDRESS", env_or("CONTAINERD_ADDRESS", "/var/tmp/berth/ctrd/containerd.sock").c_str());
+  return engine_env("BERTH_CONTAINERD_ADDRESS", "/var/tmp/berth/ctrd/containerd.sock");
 }
-inline std::string registry() { return env_or("BERTH_REGISTRY", "127.0.0.1:5000"); }
+inline std::string registry() { return engine_env("BERTH_REGISTRY", "127.0.0.1:5000"); }
 /// The busybox test image in the loopback registry (pushed by the test main).
 inline std::string registry_image() { return registry() + "/berth-test/busybox:latest"; }
 

@@ -1,22 +1,23 @@
 #!/bin/sh
 # Checks that the committed engine models are what engine/codegen/gen_models.py makes of
-# the Docker Engine API specs: regenerates into a temporary directory and compares.
+# the Docker Engine API specs (engine/spec/): regenerates into a temporary directory and
+# compares.
 #
 # Usage: codegen_check.sh SOURCE_ROOT
-# Exit: 0 identical, 1 different (the diff is printed), 77 skipped (no specs at
-# SOURCE_ROOT/../shared/docker-engine-api, or no python3 with PyYAML).
+# Exit: 0 identical, 1 different (the diff is printed) or when the specs or python3 with
+# PyYAML (Debian: python3-yaml, installed by scripts/setup-deps) are missing.
 set -u
 
 root=${1:?usage: codegen_check.sh SOURCE_ROOT}
-specs="$root/../shared/docker-engine-api"
+specs="$root/engine/spec"
 
 if [ ! -f "$specs/v1.41.yaml" ] || [ ! -f "$specs/v1.56.yaml" ]; then
-  echo "skip: no specs in $specs"
-  exit 77
+  echo "FAIL: no specs in $specs"
+  exit 1
 fi
 if ! command -v python3 >/dev/null 2>&1 || ! python3 -c 'import yaml' >/dev/null 2>&1; then
-  echo "skip: python3 with PyYAML (python3-yaml) is not available"
-  exit 77
+  echo "FAIL: python3 with PyYAML (python3-yaml) is not available; run scripts/setup-deps"
+  exit 1
 fi
 
 tmp=$(mktemp -d) || exit 1

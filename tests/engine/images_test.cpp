@@ -34,7 +34,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const std::string registry_host = test::env_or("BERTH_REGISTRY", "127.0.0.1:5000");
+const std::string registry_host = test::engine_env("BERTH_REGISTRY", "127.0.0.1:5000");
 
 /// A unique tag suffix for this run.
 std::string unique_tag(std::string_view stem) { return test::unique_name(stem).substr(11); }
@@ -326,7 +326,7 @@ TEST_CASE("save then load round trip, get all, import, commit, history") {
   CHECK(!diag.message.empty());
 
   // Import a root filesystem tarball.
-  std::string rootfs = test::env_or("BERTH_TEST_ROOTFS", "/var/tmp/berth/busybox-rootfs.tar");
+  std::string rootfs = test::engine_env("BERTH_TEST_ROOTFS", "/var/tmp/berth/busybox-rootfs.tar");
   std::string itag = unique_tag("import");
   scoped_image cleanup_import("berth-test/imported:" + itag);
   auto imp = c.run(op::image_create_import{.repo = "berth-test/imported",

@@ -112,14 +112,14 @@ TEST_CASE("a sync call from inside the client's own strand fails instead of dead
 }
 
 TEST_CASE("TCP and TLS fronts reach the same daemon") {
-  auto tcp = net::parse_endpoint(test::env_or("BERTH_TCP_HOST", "tcp://127.0.0.1:23750"));
+  auto tcp = net::parse_endpoint(test::engine_env("BERTH_TCP_HOST", "tcp://127.0.0.1:23750"));
   REQUIRE(tcp);
   http::client c(*tcp);
   CHECK(c.perform(get("/_ping")).body == "OK");
 
-  auto tls = net::parse_endpoint(test::env_or("BERTH_TLS_HOST", "tcp://127.0.0.1:23760"), true);
+  auto tls = net::parse_endpoint(test::engine_env("BERTH_TLS_HOST", "tcp://127.0.0.1:23760"), true);
   REQUIRE(tls);
-  std::string certs = test::env_or("BERTH_TLS_CERT_PATH", "/var/tmp/berth/tls");
+  std::string certs = test::engine_env("BERTH_TLS_CERT_PATH", "/var/tmp/berth/tls");
   tls->tls.ca_file = certs + "/ca.pem";
   tls->tls.cert_file = certs + "/cert.pem";
   tls->tls.key_file = certs + "/key.pem";

@@ -1,7 +1,10 @@
 // Where the real engines are, for integration tests. Values come from the environment
-// that scripts/engines exports; defaults match what that script starts.
+// that `scripts/engines env` prints; outside CI, defaults match what that script starts
+// when it shares the long-lived engines. In CI (private engines in a temporary folder) a
+// missing variable is a failure: no test may fall back to a well-known socket or port.
 #pragma once
 
+#include <cstdio>
 #include <cstdlib>
 #include <string>
 
@@ -19,8 +22,24 @@ inline bool daemons_required() {
   return env_or("BERTH_REQUIRE_DAEMONS", "") == "1" || env_or("CI", "") == "true";
 }
 
-/// The Docker endpoint of the environment (DOCKER_HOST or the default socket).
+/// An engine setting from `scripts/engines env`: the variable, else (outside CI) the
+/// fallback. When daemons are required and the variable is unset, the test program ends
+/// with status 1 naming it.
+inline std::string engine_env(const char* name, const char* fallback) {
+  const char* v = std::getenv(name);
+  if (v && *v) return v;
+  if (daemons_required()) {
+    std::fprintf(stderr, "%s is not set: with CI=true the engines are found only through "
+                         "what `scripts/engines env` prints\n", name);
+    std::exit(1);
+  }
+  return fallback;
+}
+
+/// The Docker endpoint of the environment: DOCKER_HOST (required in CI), else the default
+/// socket.
 inline net::endpoint docker_endpoint() {
+  engine_env("DOCKER_HOST", "");
   auto ep = net::endpoint_from_env();
   return ep ? *ep : net::default_docker_endpoint();
 }

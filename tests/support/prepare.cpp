@@ -15,7 +15,7 @@
 int main() {
   using namespace berth;
   std::string image = test::test_image();
-  std::string rootfs = test::env_or("BERTH_TEST_ROOTFS", "/var/tmp/berth/busybox-rootfs.tar");
+  std::string rootfs = test::engine_env("BERTH_TEST_ROOTFS", "/var/tmp/berth/busybox-rootfs.tar");
   auto colon = image.rfind(':');
   std::string repo = image.substr(0, colon), tag = colon == std::string::npos ? "latest" : image.substr(colon + 1);
 
