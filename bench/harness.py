@@ -59,7 +59,7 @@ def containerd_workloads(a, bb, launcher, env, only, reps, stream, slow):
         missing = "containerd not running"
     elif not shutil.which("ctr"):
         missing = "ctr not installed"
-    elif subprocess.run([bb, "ctrd-check", "0"], capture_output=True).returncode != 0:
+    elif not os.path.exists(bb) or subprocess.run([bb, "ctrd-check", "0"], capture_output=True).returncode != 0:
         missing = "berth built without containerd"
     if missing:
         return [(labels[k], 0, "bytes", p, missing, None, None, None)
@@ -312,7 +312,8 @@ def main():
                                 statistics.median(x[0] for x in s), statistics.median(x[1] for x in s),
                                 max(x[2] for x in s)))
 
-    results += containerd_workloads(a, bb, launcher, env, only, reps, stream, slow)
+    bbc = os.path.join(a.build, "bench", "berth-bench-containerd")
+    results += containerd_workloads(a, bbc, launcher, env, only, reps, stream, slow)
 
     sh("docker rm -f berth-bench-exec berth-bench-logs berth-bench-slow >/dev/null 2>&1 || true")
     sh("docker ps -aq --filter label=berth.bench=1 | xargs -r docker rm -f >/dev/null")

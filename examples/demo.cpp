@@ -45,7 +45,7 @@ int main(int argc, char** argv) {
     create.body.host_config = engine::host_config{};
     create.body.host_config->network_mode = "none";
     auto created = docker.run(create);
-    std::string id = *created.id;
+    std::string id = created.id;
     std::fprintf(stderr, "berth-demo: created %.12s from %s\n", id.c_str(), image.c_str());
 
     // Attach before start so no output is missed, then start and stream.
@@ -61,7 +61,7 @@ int main(int argc, char** argv) {
     }
     auto waited = docker.run(op::container_wait{.id = id});
     docker.run(op::container_delete{.id = id, .force = true});
-    int code = static_cast<int>(waited.status_code.value_or(-1));
+    int code = static_cast<int>(waited.status_code);
     std::fprintf(stderr, "berth-demo: container exited with %d; removed\n", code);
     return pass_code_through ? code : 0;
   } catch (const berth::error& e) {

@@ -3,7 +3,9 @@
 // Input: [selector byte][JSON]. The selector picks a model (low 5 bits) and whether the
 // JSON is one object or an array of them (bit 7). Whatever parses must serialise, the
 // serialisation must parse back to an equal value that serialises to the same bytes, and
-// the API version check must agree with to_json at the oldest version.
+// the API version check must agree with to_json at the oldest version. A required field
+// that is absent or mistyped fails the parse with json_error::missing_field and a path;
+// a required field is always written, so whatever parsed parses back.
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -42,19 +44,25 @@ void check_value(const T& x) {
 template <class T>
 void run(std::string_view json, bool array) {
   if (array) {
-    const auto xs = engine::parse_array<T>(json);
+    std::string missing;
+    const auto xs = engine::parse_array<T>(json, missing);
     if (!xs) {
       BERTH_FUZZ_ASSERT(xs.error() == engine::json_error::bad_json ||
-                        xs.error() == engine::json_error::not_an_array);
+                        xs.error() == engine::json_error::not_an_array ||
+                        xs.error() == engine::json_error::missing_field);
+      BERTH_FUZZ_ASSERT((xs.error() == engine::json_error::missing_field) == !missing.empty());
       return;
     }
     for (const auto& x : *xs) check_value(x);
     return;
   }
-  const auto x = engine::parse<T>(json);
+  std::string missing;
+  const auto x = engine::parse<T>(json, missing);
   if (!x) {
     BERTH_FUZZ_ASSERT(x.error() == engine::json_error::bad_json ||
-                      x.error() == engine::json_error::not_an_object);
+                      x.error() == engine::json_error::not_an_object ||
+                      x.error() == engine::json_error::missing_field);
+    BERTH_FUZZ_ASSERT((x.error() == engine::json_error::missing_field) == !missing.empty());
     return;
   }
   check_value(*x);

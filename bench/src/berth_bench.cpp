@@ -50,7 +50,7 @@ void lifecycle_once(engine::client& c, const std::string& image) {
   cr.body.cmd = std::vector<std::string>{"true"};
   cr.body.labels = std::map<std::string, std::string>{{"berth.bench", "1"}};
   cr.body.host_config.emplace().network_mode = "none";
-  auto id = c.run(cr).id.value();
+  auto id = c.run(cr).id;
   c.run(op::container_start{.id = id});
   c.run(op::container_wait{.id = id});
   c.run(op::container_delete{.id = id, .force = true});
@@ -215,7 +215,7 @@ int main(int argc, char** argv) {
         e.body.cmd = std::vector<std::string>{"true"};
         e.body.attach_stdout = true;
         e.body.attach_stderr = true;
-        auto id = c.run(e).id.value();
+        auto id = c.run(e).id;
         auto s = c.run(op::exec_start{.id = id});
         drain(s, 0);
         if (c.run(op::exec_inspect{.id = id}).exit_code.value_or(-1) != 0) {
@@ -233,7 +233,7 @@ int main(int argc, char** argv) {
       cr.body.attach_stderr = true;
       cr.body.labels = std::map<std::string, std::string>{{"berth.bench", "1"}};
       cr.body.host_config.emplace().network_mode = "none";
-      auto id = c.run(cr).id.value();
+      auto id = c.run(cr).id;
       auto s = c.run(op::container_attach{.id = id, .tty = false});
       c.run(op::container_start{.id = id});
       auto got = drain(s, rate);
@@ -247,7 +247,7 @@ int main(int argc, char** argv) {
       e.body.cmd = std::vector<std::string>{"sh", "-c", head_cmd(n)};
       e.body.attach_stdout = true;
       e.body.attach_stderr = true;
-      auto id = c.run(e).id.value();
+      auto id = c.run(e).id;
       auto s = c.run(op::exec_start{.id = id});
       auto got = drain(s, rate);
       std::printf("%llu\n", static_cast<unsigned long long>(got));

@@ -61,8 +61,8 @@ std::pair<std::string, std::string> split_reference(const std::string& ref) {
   return {ref, "latest"};
 }
 
-std::optional<engine::registry::auth_config> credentials_for(const std::string& ref) {
-  auto c = engine::registry::resolve_credentials(engine::registry::registry_of(ref));
+std::optional<berth::config::auth_config> credentials_for(const std::string& ref) {
+  auto c = berth::config::resolve_credentials(berth::config::registry_of(ref));
   if (!c) return std::nullopt;
   return *c;
 }
@@ -213,7 +213,7 @@ class docker_backend final : public backend {
     } else if (ec) {
       throw command_error{describe(ec, diag)};
     }
-    const std::string id = created.id.value_or("");
+    const std::string id = created.id;
 
     if (r.detach) {
       call(op::container_start{.id = id});
@@ -252,7 +252,7 @@ class docker_backend final : public backend {
     auto waited = call(op::container_wait{.id = id});
     if (waited.error && waited.error->message && !waited.error->message->empty())
       throw command_error{"wait: " + *waited.error->message};
-    return static_cast<int>(waited.status_code.value_or(exit_failure));
+    return static_cast<int>(waited.status_code);
   }
 
   int exec(const exec_request& r) override {
@@ -266,7 +266,7 @@ class docker_backend final : public backend {
     if (r.interactive) e.body.attach_stdin = true;
     e.body.attach_stdout = true;
     e.body.attach_stderr = true;
-    std::string exec_id = call(e).id.value_or("");
+    std::string exec_id = call(e).id;
 
     auto out = std::make_shared<engine::output_stream>(
         call(op::exec_start{.id = exec_id, .tty = r.tty, .stdin_ = r.interactive}));
@@ -316,7 +316,7 @@ class docker_backend final : public backend {
         client_->run(op::container_delete{.id = id, .force = r.force}, ec, o);
       } else if (r.verb == "wait") {
         auto w = client_->run(op::container_wait{.id = id}, ec, o);
-        line = std::to_string(w.status_code.value_or(-1));
+        line = std::to_string(w.status_code);
       } else if (r.verb == "inspect") {
         auto c = client_->run(op::container_inspect{.id = id}, ec, o);
         std::optional<std::string> json;
@@ -357,7 +357,7 @@ class docker_backend final : public backend {
 
   int push(const std::string& image) override {
     auto [repo, tag] = split_reference(image);
-    op::image_push p{.name = repo, .auth = credentials_for(image).value_or(engine::registry::auth_config{})};
+    op::image_push p{.name = repo, .auth = credentials_for(image).value_or(berth::config::auth_config{})};
     if (!tag.empty()) p.tag = tag;
     auto s = call(std::move(p));
     progress_view v(1, is_terminal(1));
@@ -372,18 +372,17 @@ class docker_backend final : public backend {
     if (!r.quiet)
       s = column("REPOSITORY", 44) + column("TAG", 20) + column("IMAGE ID", 15) + column("CREATED", 18) + "SIZE\n";
     for (const auto& i : list) {
-      std::string id = short_id(i.id.value_or(""));
+      std::string id = short_id(i.id);
       if (r.quiet) {
         if (seen.insert(id).second) s += id + "\n";
         continue;
       }
-      auto tags = i.repo_tags.value_or(std::vector<std::string>{});
+      auto tags = i.repo_tags;
       if (tags.empty()) tags.push_back("<none>:<none>");
       for (const auto& t : tags) {
         auto colon = t.rfind(':');
         s += column(t.substr(0, colon), 44) + column(colon == std::string::npos ? "" : t.substr(colon + 1), 20) +
-             column(id, 15) + column(i.created ? human_age(*i.created) : "", 18) +
-             (i.size ? human_size(*i.size) : std::string()) + "\n";
+             column(id, 15) + column(human_age(i.created), 18) + human_size(i.size) + "\n";
       }
     }
     write_all(1, s);
@@ -428,9 +427,9 @@ class docker_backend final : public backend {
     auto up = call(std::move(b));
     engine::build_context_options o;
     if (r.dockerfile) o.dockerfile = *r.dockerfile;
-    auto sent = engine::write_build_context(up, r.dir, o);
-    if (!sent) throw command_error{"build: sending the context: " + sent.error().message()};
     std::error_code ec;
+    engine::write_build_context(up, r.dir, ec, o);
+    if (ec) throw command_error{"build: sending the context: " + ec.message()};
     berth::diagnostics diag;
     auto s = up.finish(ec, &diag);
     if (ec) throw command_error{"build: " + describe(ec, diag)};
@@ -533,12 +532,12 @@ class docker_backend final : public backend {
     }
     auto vols = call(op::volume_list{.filters = f});
     for (const auto& v : vols.volumes.value_or(std::vector<engine::volume>{})) {
-      client_->run(op::volume_delete{.name = v.name.value_or(""), .force = true}, ec, {.diag = &diag});
+      client_->run(op::volume_delete{.name = v.name, .force = true}, ec, {.diag = &diag});
       if (ec) {
-        report("sweep: volume " + v.name.value_or("") + ": " + describe(ec, diag));
+        report("sweep: volume " + v.name + ": " + describe(ec, diag));
         code = exit_failure;
       } else {
-        write_all(1, "volume " + v.name.value_or("") + "\n");
+        write_all(1, "volume " + v.name + "\n");
       }
     }
     return code;

@@ -1,5 +1,5 @@
 // Registry credentials: X-Registry-Auth encoding, config.json lookup, credential helpers.
-#include "berth/engine/auth.hpp"
+#include "berth/config/auth.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -16,12 +16,13 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
-#include "base64.hpp"
+#include "berth/io/base64.hpp"
+#include "berth/io/fd_write.hpp"
 #include "config_file.hpp"
 
 extern char** environ;
 
-namespace berth::engine::registry {
+namespace berth::config {
 
 namespace {
 
@@ -64,10 +65,10 @@ result<auth_config> from_auth_entry(const rapidjson::Value& e, const std::string
   a.serveraddress = key;
   std::string b64 = str_member(e, "auth");
   if (!b64.empty()) {
-    auto raw = detail::base64_decode(b64);
-    if (!raw) return unexpected(config_error::bad_config);
+    auto raw = io::base64_decode(b64);
+    if (!raw) return unexpected(error::bad_config);
     auto colon = raw->find(':');
-    if (colon == std::string::npos) return unexpected(config_error::bad_config);
+    if (colon == std::string::npos) return unexpected(error::bad_config);
     a.username = raw->substr(0, colon);
     a.password = raw->substr(colon + 1);
   } else {
@@ -76,7 +77,7 @@ result<auth_config> from_auth_entry(const rapidjson::Value& e, const std::string
   }
   a.identitytoken = str_member(e, "identitytoken");
   a.registrytoken = str_member(e, "registrytoken");
-  if (a.empty()) return unexpected(config_error::credentials_not_found);
+  if (a.empty()) return unexpected(error::credentials_not_found);
   return a;
 }
 
@@ -86,15 +87,15 @@ std::string encode_registry_auth(const auth_config& a) {
   rapidjson::StringBuffer sb;
   writer w(sb);
   write_auth(w, a);
-  return detail::base64url_encode(std::string_view(sb.GetString(), sb.GetSize()));
+  return io::base64url_encode(std::string_view(sb.GetString(), sb.GetSize()));
 }
 
 result<auth_config> decode_registry_auth(std::string_view header) {
-  auto raw = detail::base64_decode(header);
-  if (!raw) return unexpected(config_error::bad_config);
+  auto raw = io::base64_decode(header);
+  if (!raw) return unexpected(error::bad_config);
   rapidjson::Document d;
   d.Parse(raw->data(), raw->size());
-  if (d.HasParseError() || !d.IsObject()) return unexpected(config_error::bad_config);
+  if (d.HasParseError() || !d.IsObject()) return unexpected(error::bad_config);
   auth_config a;
   a.username = str_member(d, "username");
   a.password = str_member(d, "password");
@@ -113,7 +114,7 @@ std::string encode_registry_config(const std::map<std::string, auth_config>& con
     write_auth(w, a);
   }
   w.EndObject();
-  return detail::base64url_encode(std::string_view(sb.GetString(), sb.GetSize()));
+  return io::base64url_encode(std::string_view(sb.GetString(), sb.GetSize()));
 }
 
 std::string normalize_registry(std::string_view r) {
@@ -164,13 +165,13 @@ result<auth_config> run_credential_helper(std::string_view helper, std::string_v
   if (rc != 0) {
     ::close(in_pipe[1]);
     ::close(out_pipe[0]);
-    if (rc == ENOENT || rc == EACCES) return unexpected(config_error::helper_not_found);
+    if (rc == ENOENT || rc == EACCES) return unexpected(error::helper_not_found);
     return unexpected(std::error_code(rc, std::generic_category()));
   }
   // The request is one short line: it fits the pipe buffer, so this write cannot block.
   std::string request(server);
-  ::signal(SIGPIPE, SIG_IGN);
-  [[maybe_unused]] auto w = ::write(in_pipe[1], request.data(), request.size());
+  // A helper that exits without reading gives EPIPE, never a SIGPIPE to the host program.
+  [[maybe_unused]] auto w = io::write_no_sigpipe(in_pipe[1], request.data(), request.size());
   ::close(in_pipe[1]);
 
   auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -209,15 +210,15 @@ result<auth_config> run_credential_helper(std::string_view helper, std::string_v
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-  if (timed_out) return unexpected(config_error::helper_timeout);
+  if (timed_out) return unexpected(error::helper_timeout);
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
     if (out.find("credentials not found") != std::string::npos)
-      return unexpected(config_error::credentials_not_found);
-    return unexpected(config_error::helper_failed);
+      return unexpected(error::credentials_not_found);
+    return unexpected(error::helper_failed);
   }
   rapidjson::Document d;
   d.Parse(out.data(), out.size());
-  if (d.HasParseError() || !d.IsObject()) return unexpected(config_error::helper_failed);
+  if (d.HasParseError() || !d.IsObject()) return unexpected(error::helper_failed);
   auth_config a;
   a.serveraddress = str_member(d, "ServerURL");
   if (a.serveraddress.empty()) a.serveraddress = std::string(server);
@@ -228,7 +229,7 @@ result<auth_config> run_credential_helper(std::string_view helper, std::string_v
     a.username = user;
     a.password = secret;
   }
-  if (a.empty()) return unexpected(config_error::credentials_not_found);
+  if (a.empty()) return unexpected(error::credentials_not_found);
   return a;
 }
 
@@ -237,17 +238,17 @@ result<auth_config> resolve_credentials(std::string_view registry, const lookup_
   if (auto env = detail::env_get(opts.getenv, "DOCKER_AUTH_CONFIG"); env && !env->empty()) {
     rapidjson::Document d;
     d.Parse(env->data(), env->size());
-    if (d.HasParseError() || !d.IsObject()) return unexpected(config_error::bad_config);
+    if (d.HasParseError() || !d.IsObject()) return unexpected(error::bad_config);
     const rapidjson::Value* auths = &d;
     if (auto m = d.FindMember("auths"); m != d.MemberEnd()) auths = &m->value;
     if (const auto* e = find_auth(*auths, key)) return from_auth_entry(*e, key);
   }
   auto text = detail::read_file(docker_config_dir(opts.getenv) + "/config.json");
   if (!text) return unexpected(text.error());
-  if (!*text) return unexpected(config_error::credentials_not_found);
+  if (!*text) return unexpected(error::credentials_not_found);
   rapidjson::Document d;
   d.Parse((*text)->data(), (*text)->size());
-  if (d.HasParseError() || !d.IsObject()) return unexpected(config_error::bad_config);
+  if (d.HasParseError() || !d.IsObject()) return unexpected(error::bad_config);
   std::string helper;
   if (auto m = d.FindMember("credHelpers"); m != d.MemberEnd() && m->value.IsObject()) {
     for (auto it = m->value.MemberBegin(); it != m->value.MemberEnd(); ++it) {
@@ -261,7 +262,7 @@ result<auth_config> resolve_credentials(std::string_view registry, const lookup_
   if (auto m = d.FindMember("auths"); m != d.MemberEnd()) {
     if (const auto* e = find_auth(m->value, key)) return from_auth_entry(*e, key);
   }
-  return unexpected(config_error::credentials_not_found);
+  return unexpected(error::credentials_not_found);
 }
 
-}  // namespace berth::engine::registry
+}  // namespace berth::config

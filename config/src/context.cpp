@@ -1,5 +1,5 @@
 // Docker CLI configuration: config directory, contexts, and the config error category.
-#include "berth/engine/context.hpp"
+#include "berth/config/context.hpp"
 
 #include "berth_config.hpp"
 #if BERTH_HAVE_TLS
@@ -15,21 +15,21 @@
 
 #include "config_file.hpp"
 
-namespace berth::engine {
+namespace berth::config {
 
 namespace {
-class config_category_impl : public std::error_category {
+class category_impl : public std::error_category {
  public:
-  const char* name() const noexcept override { return "berth.engine.config"; }
+  const char* name() const noexcept override { return "berth.config"; }
   std::string message(int c) const override {
-    switch (static_cast<config_error>(c)) {
-      case config_error::bad_config: return "malformed Docker CLI configuration";
-      case config_error::context_not_found: return "Docker context not found";
-      case config_error::bad_context: return "malformed Docker context metadata";
-      case config_error::helper_not_found: return "credential helper not found";
-      case config_error::helper_failed: return "credential helper failed";
-      case config_error::helper_timeout: return "credential helper timed out";
-      case config_error::credentials_not_found: return "no credentials stored for the registry";
+    switch (static_cast<error>(c)) {
+      case error::bad_config: return "malformed Docker CLI configuration";
+      case error::context_not_found: return "Docker context not found";
+      case error::bad_context: return "malformed Docker context metadata";
+      case error::helper_not_found: return "credential helper not found";
+      case error::helper_failed: return "credential helper failed";
+      case error::helper_timeout: return "credential helper timed out";
+      case error::credentials_not_found: return "no credentials stored for the registry";
     }
     return "unknown config error";
   }
@@ -41,8 +41,8 @@ bool exists(const std::string& p) {
 }
 }  // namespace
 
-const std::error_category& config_category() noexcept {
-  static const config_category_impl c;
+const std::error_category& category() noexcept {
+  static const category_impl c;
   return c;
 }
 
@@ -59,7 +59,7 @@ result<std::optional<std::string>> read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     if (!exists(path)) return std::optional<std::string>{};
-    return unexpected(config_error::bad_config);
+    return unexpected(error::bad_config);
   }
   return std::optional<std::string>(
       std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>()));
@@ -101,7 +101,7 @@ result<std::string> current_context_name(const net::env_lookup& getenv) {
   if (!*text) return std::string("default");
   rapidjson::Document d;
   d.Parse((*text)->data(), (*text)->size());
-  if (d.HasParseError() || !d.IsObject()) return unexpected(config_error::bad_config);
+  if (d.HasParseError() || !d.IsObject()) return unexpected(error::bad_config);
   auto m = d.FindMember("currentContext");
   if (m != d.MemberEnd() && m->value.IsString() && m->value.GetStringLength() > 0)
     return std::string(m->value.GetString(), m->value.GetStringLength());
@@ -116,18 +116,18 @@ result<docker_context> load_context(std::string_view name, const net::env_lookup
   std::string hash = context_dir_name(name);
   auto text = detail::read_file(dir + "/meta/" + hash + "/meta.json");
   if (!text) return unexpected(text.error());
-  if (!*text) return unexpected(config_error::context_not_found);
+  if (!*text) return unexpected(error::context_not_found);
   rapidjson::Document d;
   d.Parse((*text)->data(), (*text)->size());
-  if (d.HasParseError() || !d.IsObject()) return unexpected(config_error::bad_context);
+  if (d.HasParseError() || !d.IsObject()) return unexpected(error::bad_context);
   auto eps = d.FindMember("Endpoints");
-  if (eps == d.MemberEnd() || !eps->value.IsObject()) return unexpected(config_error::bad_context);
+  if (eps == d.MemberEnd() || !eps->value.IsObject()) return unexpected(error::bad_context);
   auto docker = eps->value.FindMember("docker");
   if (docker == eps->value.MemberEnd() || !docker->value.IsObject())
-    return unexpected(config_error::bad_context);
+    return unexpected(error::bad_context);
   auto host = docker->value.FindMember("Host");
   if (host == docker->value.MemberEnd() || !host->value.IsString())
-    return unexpected(config_error::bad_context);
+    return unexpected(error::bad_context);
   ctx.host.assign(host->value.GetString(), host->value.GetStringLength());
   auto skip = docker->value.FindMember("SkipTLSVerify");
   if (skip != docker->value.MemberEnd() && skip->value.IsBool()) ctx.skip_tls_verify = skip->value.GetBool();
@@ -167,4 +167,4 @@ result<net::endpoint> endpoint_from_context_env(const net::env_lookup& getenv) {
   return context_endpoint(*ctx, getenv);
 }
 
-}  // namespace berth::engine
+}  // namespace berth::config

@@ -19,8 +19,8 @@
 #include <asio/experimental/awaitable_operators.hpp>
 #include <asio/posix/stream_descriptor.hpp>
 #include <asio/steady_timer.hpp>
-#include <asio/write.hpp>
 
+#include "berth/io/fd_write.hpp"
 #include "manifest.hpp"
 #include "spec_json.hpp"
 #include "state.hpp"
@@ -63,6 +63,31 @@ struct process_state {
 namespace {
 
 const auto as_tuple_awaitable = asio::experimental::as_tuple(asio::use_awaitable);
+
+/// Writes all of buf to a FIFO: write_no_sigpipe while it takes bytes, a wait for
+/// writability when it is full. A reader that went away gives broken_pipe, never a
+/// SIGPIPE in the host program (asio's own descriptor writes would raise one).
+asio::awaitable<std::pair<std::error_code, std::size_t>> write_fifo(asio::posix::stream_descriptor& d,
+                                                                     asio::const_buffer buf) {
+  std::error_code ec;
+  d.native_non_blocking(true, ec);
+  if (ec) co_return std::pair{ec, std::size_t{0}};
+  std::size_t done = 0;
+  while (done < buf.size()) {
+    ssize_t n = io::write_no_sigpipe(d.native_handle(), static_cast<const char*>(buf.data()) + done,
+                                     buf.size() - done);
+    if (n >= 0) {
+      done += static_cast<std::size_t>(n);
+      continue;
+    }
+    int e = errno;
+    if (e == EINTR) continue;
+    if (e != EAGAIN && e != EWOULDBLOCK) co_return std::pair{std::error_code(e, asio::error::get_system_category()), done};
+    auto [wec] = co_await d.async_wait(asio::posix::stream_descriptor::wait_write, as_tuple_awaitable);
+    if (wec) co_return std::pair{wec, done};
+  }
+  co_return std::pair{std::error_code{}, done};
+}
 
 constexpr int fifo_pipe_size = 1 << 20;
 /// The read buffer of run / exec_run output: one per stream, for the stream's life.
@@ -219,7 +244,7 @@ asio::awaitable<result<std::size_t>> process::do_write(std::shared_ptr<detail::p
                                                        asio::const_buffer buf) {
   if (auto ec = detail::ensure_stdin(*s)) co_return unexpected(ec);
   if (!s->in) co_return unexpected(s->stdin_path.empty() ? berth::errc::unsupported : berth::errc::stream_closed);
-  auto [ec, n] = co_await asio::async_write(*s->in, buf, detail::as_tuple_awaitable);
+  auto [ec, n] = co_await detail::write_fifo(*s->in, buf);
   if (ec == asio::error::operation_aborted) co_return unexpected(berth::errc::cancelled);
   if (ec) co_return unexpected(ec);
   co_return n;
@@ -295,12 +320,31 @@ std::size_t process::write(asio::const_buffer buf, std::error_code& ec) {
 }
 void process::close_stdin(std::error_code& ec) { BERTH_SYNC(void, async_close_stdin(std::move(h))); }
 exit_status process::wait(std::error_code& ec) { BERTH_SYNC(exit_status, async_wait(std::move(h))); }
-void process::kill(std::uint32_t signal, std::error_code& ec) { BERTH_SYNC(void, async_kill(signal, false, std::move(h))); }
+void process::kill(std::uint32_t signal, std::error_code& ec, bool all) {
+  BERTH_SYNC(void, async_kill(signal, all, std::move(h)));
+}
 void process::resize(std::uint32_t w, std::uint32_t hh, std::error_code& ec) {
   BERTH_SYNC(void, async_resize(w, hh, std::move(h)));
 }
 exit_status process::delete_(std::error_code& ec) { BERTH_SYNC(exit_status, async_delete(std::move(h))); }
 #undef BERTH_SYNC
+
+std::uint32_t process::start() { return or_throw([&](std::error_code& ec) { return start(ec); }); }
+std::size_t process::read(output which, asio::mutable_buffer buf) {
+  return or_throw([&](std::error_code& ec) { return read(which, buf, ec); });
+}
+std::size_t process::write(asio::const_buffer buf) {
+  return or_throw([&](std::error_code& ec) { return write(buf, ec); });
+}
+void process::close_stdin() { or_throw([&](std::error_code& ec) { close_stdin(ec); }); }
+exit_status process::wait() { return or_throw([&](std::error_code& ec) { return wait(ec); }); }
+void process::kill(std::uint32_t signal, bool all) {
+  or_throw([&](std::error_code& ec) { kill(signal, ec, all); });
+}
+void process::resize(std::uint32_t w, std::uint32_t h) {
+  or_throw([&](std::error_code& ec) { resize(w, h, ec); });
+}
+exit_status process::delete_() { return or_throw([&](std::error_code& ec) { return delete_(ec); }); }
 
 // ---- client: tasks and execs ----
 
@@ -547,7 +591,7 @@ asio::awaitable<void> feed(std::shared_ptr<detail::process_state> p, const std::
   if (p->stdin_path.empty()) co_return;
   if (!data.empty() && p->in) {
     auto cb = asio::buffer(data);
-    auto [ec, n] = co_await asio::async_write(*p->in, cb, detail::as_tuple_awaitable);
+    auto [ec, n] = co_await detail::write_fifo(*p->in, cb);
     (void)n;
     if (ec && ec != asio::error::broken_pipe) err = ec;
   }
@@ -698,5 +742,52 @@ run_result client::exec_run(std::string id, process_spec spec, run_options run, 
   BERTH_SYNC(run_result, async_exec_run(std::move(id), std::move(spec), std::move(run), std::move(h)));
 }
 #undef BERTH_SYNC
+
+// The throwing forms: containerd's message in the caller's diagnostics when it gave
+// some, else in a local one, and in the berth::error.
+
+container client::create_container(container_options opts) {
+  // async_create_container passes no diagnostics: run its body with a local one.
+  berth::diagnostics diag;
+  auto body = [s = state_, o = std::move(opts), d = &diag]() mutable {
+    return do_create_container(s, std::move(o), d);
+  };
+  auto start = [&](auto h) {
+    berth::detail::initiate<container>(get_executor(), std::move(body), std::move(h));
+  };
+  return or_throw([&](std::error_code& ec) { return value_or_set(host().run<container>(start), ec); },
+                  [&] { return diag; });
+}
+void client::remove_container(std::string id) {
+  or_throw([&](std::error_code& ec) { remove_container(std::move(id), ec); });
+}
+process client::create_task(std::string id, stdio_options io) {
+  berth::diagnostics local;
+  if (!io.diag) io.diag = &local;
+  return or_throw([&](std::error_code& ec) { return create_task(std::move(id), io, ec); },
+                  [&] { return *io.diag; });
+}
+process client::exec(std::string id, std::string exec_id, process_spec spec, stdio_options io) {
+  berth::diagnostics local;
+  if (!io.diag) io.diag = &local;
+  return or_throw(
+      [&](std::error_code& ec) { return exec(std::move(id), std::move(exec_id), std::move(spec), io, ec); },
+      [&] { return *io.diag; });
+}
+run_result client::run_container(container_options opts, run_options run) {
+  berth::diagnostics local;
+  if (!run.diag) run.diag = &local;
+  auto* diag = run.diag;
+  return or_throw([&](std::error_code& ec) { return run_container(std::move(opts), std::move(run), ec); },
+                  [&] { return *diag; });
+}
+run_result client::exec_run(std::string id, process_spec spec, run_options run) {
+  berth::diagnostics local;
+  if (!run.diag) run.diag = &local;
+  auto* diag = run.diag;
+  return or_throw(
+      [&](std::error_code& ec) { return exec_run(std::move(id), std::move(spec), std::move(run), ec); },
+      [&] { return *diag; });
+}
 
 }  // namespace berth::containerd

@@ -13,7 +13,7 @@
 #include "image_store.hpp"
 #include "berth_config.hpp"
 #if BERTH_HAVE_CONTAINERD_PULL
-#include "berth/engine/auth.hpp"
+#include "berth/config/auth.hpp"
 #include "registry.hpp"
 #endif
 
@@ -75,8 +75,9 @@ namespace {
 
 #if BERTH_HAVE_CONTAINERD_PULL
 
+/// The pull; a registry answer it fails on (status and body, or curl's message) in diag.
 result<image> pull_blocking(const std::shared_ptr<state>& s, const std::string& ref_text, const pull_options& o,
-                            const std::atomic<bool>& cancel) {
+                            const std::atomic<bool>& cancel, berth::diagnostics& diag) {
   auto ref = parse_reference(ref_text);
   if (!ref) return unexpected(ref.error());
   blocking plain(s);
@@ -87,11 +88,10 @@ result<image> pull_blocking(const std::shared_ptr<state>& s, const std::string& 
 
   std::string user = o.username, pass = o.password;
   if (user.empty()) {
-    auto creds = engine::registry::resolve_credentials(ref->registry);
+    auto creds = berth::config::resolve_credentials(ref->registry);
     if (creds && !creds->username.empty()) user = creds->username, pass = creds->password;
   }
   registry_session reg(ref->registry, ref->repository, user, pass, &cancel);
-  berth::diagnostics diag;
   auto top = reg.get_manifest(ref->digest.empty() ? ref->tag : ref->digest, &diag);
   if (!top) return unexpected(top.error());
   descriptor top_desc{top->content_type, sha256_digest(top->body), static_cast<std::int64_t>(top->body.size()), {}};
@@ -164,6 +164,7 @@ result<image> pull_blocking(const std::shared_ptr<state>& s, const std::string& 
         if (!u) ec = u.error();
       } else {
         for (int attempt = 0; attempt < 3; ++attempt) {
+          ldiag.clear();  // only the last attempt's answer counts
           auto r = write_blob(wb, d.digest, d.size, l, [&](blob_sink& sink) {
             auto got = wreg.get_blob(d.digest, [&](std::string_view data) { return sink.put(data); }, &ldiag);
             return got ? std::error_code{} : (sink.error() ? sink.error() : got.error());
@@ -184,7 +185,10 @@ result<image> pull_blocking(const std::shared_ptr<state>& s, const std::string& 
   for (int i = 0; i < n; ++i) threads.emplace_back(worker);
   for (auto& t : threads) t.join();
   if (cancel) return unexpected(berth::errc::cancelled);
-  if (first_error) return unexpected(first_error);
+  if (first_error) {
+    diag = std::move(first_diag);
+    return unexpected(first_error);
+  }
 
   // Parents after children, each with the GC labels that keep its children alive.
   auto r = store_bytes(b, doc->config, *cfg_body, {});
@@ -218,11 +222,16 @@ result<image> pull_blocking(const std::shared_ptr<state>& s, const std::string& 
 asio::awaitable<result<image>> client::do_pull(std::shared_ptr<detail::state> s, std::string ref, pull_options o) {
 #if BERTH_HAVE_CONTAINERD_PULL
   auto job = [s, ref = std::move(ref), o = std::move(o)](const std::atomic<bool>& cancel) {
-    return detail::pull_blocking(s, ref, o, cancel);
+    berth::diagnostics diag;
+    auto r = detail::pull_blocking(s, ref, o, cancel, diag);
+    // Written on the pull's thread, before the completion is posted.
+    if (o.diag) *o.diag = r ? berth::diagnostics{} : std::move(diag);
+    return r;
   };
   co_return co_await detail::run_on_thread<image>(job);
 #else
-  (void)s, (void)ref, (void)o;
+  (void)s, (void)ref;
+  if (o.diag) o.diag->clear();
   co_return unexpected(berth::errc::unsupported);
 #endif
 }
@@ -230,6 +239,13 @@ asio::awaitable<result<image>> client::do_pull(std::shared_ptr<detail::state> s,
 image client::pull(std::string ref, pull_options opts, std::error_code& ec) {
   auto r = host().run<image>([&](auto h) { async_pull(std::move(ref), std::move(opts), std::move(h)); });
   return value_or_set(std::move(r), ec);
+}
+image client::pull(std::string ref, pull_options opts) {
+  berth::diagnostics local;
+  if (!opts.diag) opts.diag = &local;
+  auto* diag = opts.diag;
+  return or_throw([&](std::error_code& ec) { return pull(std::move(ref), std::move(opts), ec); },
+                  [&] { return *diag; });
 }
 
 }  // namespace berth::containerd

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "berth/containerd/error.hpp"
+#include "berth/io/base64.hpp"
 #include "manifest.hpp"
 
 namespace berth::containerd::detail {
@@ -15,33 +16,6 @@ namespace {
 struct curl_init {
   curl_init() { curl_global_init(CURL_GLOBAL_DEFAULT); }
 };
-
-std::string base64(std::string_view in) {
-  static const char* t = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  std::size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    unsigned v = static_cast<unsigned char>(in[i]) << 16 | static_cast<unsigned char>(in[i + 1]) << 8 |
-                 static_cast<unsigned char>(in[i + 2]);
-    out += t[v >> 18 & 63];
-    out += t[v >> 12 & 63];
-    out += t[v >> 6 & 63];
-    out += t[v & 63];
-  }
-  if (i + 1 == in.size()) {
-    unsigned v = static_cast<unsigned char>(in[i]) << 16;
-    out += t[v >> 18 & 63];
-    out += t[v >> 12 & 63];
-    out += "==";
-  } else if (i + 2 == in.size()) {
-    unsigned v = static_cast<unsigned char>(in[i]) << 16 | static_cast<unsigned char>(in[i + 1]) << 8;
-    out += t[v >> 18 & 63];
-    out += t[v >> 12 & 63];
-    out += t[v >> 6 & 63];
-    out += '=';
-  }
-  return out;
-}
 
 std::string url_escape(std::string_view s) {
   std::string out;
@@ -205,7 +179,7 @@ result<void> registry_session::authenticate(const std::string& header, berth::di
   for (auto& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   if (scheme == "basic") {
     if (username_.empty()) return unexpected(pull_errc::unauthorized);
-    authorization_ = "Basic " + base64(username_ + ":" + password_);
+    authorization_ = "Basic " + io::base64_encode(username_ + ":" + password_);
     return {};
   }
   if (scheme != "bearer") return unexpected(pull_errc::unauthorized);
@@ -220,7 +194,7 @@ result<void> registry_session::authenticate(const std::string& header, berth::di
   url += url.find('?') == std::string::npos ? "?" : "&";
   if (auto svc = ch->params.find("service"); svc != ch->params.end()) url += "service=" + url_escape(svc->second) + "&";
   url += "scope=" + url_escape(ch->params.count("scope") ? ch->params["scope"] : "repository:" + repository_ + ":pull");
-  authorization_ = username_.empty() ? std::string() : "Basic " + base64(username_ + ":" + password_);
+  authorization_ = username_.empty() ? std::string() : "Basic " + io::base64_encode(username_ + ":" + password_);
   auto a = get(url, "application/json", 1 << 20, nullptr, diag);
   authorization_.clear();
   if (!a) return unexpected(a.error() == pull_errc::manifest_unknown ? make_error_code(pull_errc::unauthorized) : a.error());

@@ -104,7 +104,7 @@ struct state {
   std::string lease;
   std::optional<std::chrono::milliseconds> timeout;
 
-  asio::any_io_executor executor() const { return host->get_executor(); }
+  asio::any_io_executor executor() const { return host->operation_executor(); }
 };
 
 /// Sets the namespace (and lease) metadata and the deadline of one call.

@@ -202,6 +202,9 @@ event_stream client::subscribe(std::vector<std::string> filters, std::error_code
       [&](auto h) { async_subscribe(std::move(filters), all_namespaces, std::move(h)); });
   return value_or_set(std::move(r), ec);
 }
+event_stream client::subscribe(std::vector<std::string> filters, bool all_namespaces) {
+  return or_throw([&](std::error_code& ec) { return subscribe(std::move(filters), ec, all_namespaces); });
+}
 
 // ---- content_reader ----
 
@@ -238,22 +241,29 @@ std::size_t content_reader::read_some(asio::mutable_buffer buf, std::error_code&
   return value_or_set(std::move(r), ec);
 }
 
-std::string content_reader::read_all(std::size_t max, std::error_code& ec) {
+std::size_t content_reader::read_some(asio::mutable_buffer buf) {
+  return or_throw([&](std::error_code& ec) { return read_some(buf, ec); });
+}
+
+asio::awaitable<result<std::string>> content_reader::do_read_all(std::shared_ptr<detail::reader_state> s,
+                                                                 std::size_t max) {
   std::string out;
-  char buf[64 * 1024];
+  std::string buf(64 * 1024, '\0');
   for (;;) {
-    std::size_t n = read_some(asio::buffer(buf), ec);
-    if (ec == asio::error::eof) {
-      ec.clear();
-      return out;
-    }
-    if (ec) return out;
-    if (out.size() + n > max) {
-      ec = make_error_code(errc::resource_exhausted);
-      return out;
-    }
-    out.append(buf, n);
+    auto n = co_await do_read(s, asio::buffer(buf));
+    if (!n && n.error() == asio::error::eof) co_return out;
+    if (!n) co_return unexpected(n.error());
+    if (out.size() + *n > max) co_return unexpected(errc::resource_exhausted);
+    out.append(buf, 0, *n);
   }
+}
+
+std::string content_reader::read_all(std::size_t max, std::error_code& ec) {
+  auto r = state_->s->host->run<std::string>([&](auto h) { async_read_all(max, std::move(h)); });
+  return value_or_set(std::move(r), ec);
+}
+std::string content_reader::read_all(std::size_t max) {
+  return or_throw([&](std::error_code& ec) { return read_all(max, ec); });
 }
 
 asio::awaitable<result<content_reader>> client::do_read_content(std::shared_ptr<detail::state> s, std::string digest,
@@ -274,6 +284,9 @@ content_reader client::read_content(std::string digest, std::error_code& ec, std
   auto r = host().run<content_reader>(
       [&](auto h) { async_read_content(std::move(digest), offset, size, std::move(h)); });
   return value_or_set(std::move(r), ec);
+}
+content_reader client::read_content(std::string digest, std::int64_t offset, std::int64_t size) {
+  return or_throw([&](std::error_code& ec) { return read_content(std::move(digest), ec, offset, size); });
 }
 
 // ---- content_writer ----
@@ -351,11 +364,18 @@ std::size_t content_writer::write(asio::const_buffer buf, std::error_code& ec) {
   auto r = state_->s->host->run<std::size_t>([&](auto h) { async_write(buf, std::move(h)); });
   return value_or_set(std::move(r), ec);
 }
+std::size_t content_writer::write(asio::const_buffer buf) {
+  return or_throw([&](std::error_code& ec) { return write(buf, ec); });
+}
 
 std::string content_writer::commit(std::int64_t size, std::string expected, labels l, std::error_code& ec) {
   auto r = state_->s->host->run<std::string>(
       [&](auto h) { async_commit(size, std::move(expected), std::move(l), std::move(h)); });
   return value_or_set(std::move(r), ec);
+}
+std::string content_writer::commit(std::int64_t size, std::string expected, labels l) {
+  return or_throw(
+      [&](std::error_code& ec) { return commit(size, std::move(expected), std::move(l), ec); });
 }
 
 asio::awaitable<result<content_writer>> client::do_open_writer(std::shared_ptr<detail::state> s, std::string ref,
@@ -386,6 +406,10 @@ content_writer client::open_writer(std::string ref, std::int64_t total, std::str
   auto r = host().run<content_writer>(
       [&](auto h) { async_open_writer(std::move(ref), total, std::move(expected), std::move(h)); });
   return value_or_set(std::move(r), ec);
+}
+content_writer client::open_writer(std::string ref, std::int64_t total, std::string expected) {
+  return or_throw(
+      [&](std::error_code& ec) { return open_writer(std::move(ref), total, std::move(expected), ec); });
 }
 
 }  // namespace berth::containerd

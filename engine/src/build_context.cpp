@@ -9,7 +9,8 @@
 #include <fstream>
 #include <regex>
 
-#include "core/asio_compat.hpp"
+#include "berth/core/asio_compat.hpp"
+#include "berth/core/offload.hpp"
 #include <asio/use_awaitable.hpp>
 
 #include "berth/engine/op/images.hpp"
@@ -321,28 +322,54 @@ result<std::uint64_t> write_context_tar(const std::filesystem::path& dir, const 
 
 namespace detail {
 
-asio::awaitable<result<std::uint64_t>> write_build_context_async(build_upload* upload,
-                                                                std::filesystem::path dir,
-                                                                build_context_options opts) {
-  context_walker walker(dir, opts);
+asio::awaitable<result<std::uint64_t>> write_build_context_async(
+    std::shared_ptr<http::request_writer> upload, std::filesystem::path dir, build_context_options opts) {
+  if (!upload) co_return unexpected(errc::stream_closed);
+  // Everything that touches the file system (the walk, .dockerignore, file reads) runs on
+  // berth's worker threads (offload); this coroutine only sends, on the event loop. The
+  // walker, file and buffer are shared with the worker, which may outlive this frame.
+  struct source {
+    source(std::filesystem::path d, const build_context_options& o) : walker(std::move(d), o) {}
+    context_walker walker;
+    std::ifstream in;
+    std::vector<char> buf;
+  };
+  // (Each job is named before it is awaited: GCC 12 destroys a temporary with a
+  // non-trivial destructor twice when it sits in a co_await full-expression.)
+  auto open_walk = [dir = std::move(dir), opts] {
+    auto p = std::make_shared<source>(dir, opts);
+    p->buf.resize(std::max<std::size_t>(opts.chunk_bytes, block));
+    return p;
+  };
+  auto src = co_await berth::detail::offload(std::move(open_walk));
   std::uint64_t total = 0;
-  std::vector<char> buf(std::max<std::size_t>(opts.chunk_bytes, block));
   static const char zeros[2 * block] = {};
-  while (auto e = walker.next()) {
+  for (;;) {
+    auto next_entry = [src] { return src->walker.next(); };
+    auto e = co_await berth::detail::offload(std::move(next_entry));
+    if (!e) break;
     auto [ec, n] = co_await upload->async_write(asio::buffer(e->header), tuple_awaitable);
     if (ec) co_return unexpected(ec);
     total += e->header.size();
     if (e->file.empty()) continue;
-    std::ifstream in(e->file, std::ios::binary);
-    if (!in) co_return unexpected(std::make_error_code(std::errc::permission_denied));
+    auto open_file = [src, file = e->file] {
+      src->in = std::ifstream(file, std::ios::binary);
+      return static_cast<bool>(src->in);
+    };
+    bool opened = co_await berth::detail::offload(std::move(open_file));
+    if (!opened) co_return unexpected(std::make_error_code(std::errc::permission_denied));
     std::uint64_t left = e->size;
     while (left > 0) {
-      std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(left, buf.size()));
-      in.read(buf.data(), static_cast<std::streamsize>(want));
-      auto got = static_cast<std::size_t>(in.gcount());
-      if (got == 0) std::memset(buf.data(), 0, want), got = want;
+      std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(left, src->buf.size()));
+      auto read_chunk = [src, want] {
+        src->in.read(src->buf.data(), static_cast<std::streamsize>(want));
+        auto n = static_cast<std::size_t>(src->in.gcount());
+        if (n == 0) std::memset(src->buf.data(), 0, want), n = want;  // file shrank: zeros
+        return n;
+      };
+      std::size_t got = co_await berth::detail::offload(std::move(read_chunk));
       left -= got;
-      auto [ec2, n2] = co_await upload->async_write(asio::buffer(buf.data(), got), tuple_awaitable);
+      auto [ec2, n2] = co_await upload->async_write(asio::buffer(src->buf.data(), got), tuple_awaitable);
       if (ec2) co_return unexpected(ec2);
       total += got;
     }
@@ -353,7 +380,7 @@ asio::awaitable<result<std::uint64_t>> write_build_context_async(build_upload* u
       total += pad;
     }
   }
-  if (walker.error()) co_return unexpected(walker.error());
+  if (src->walker.error()) co_return unexpected(src->walker.error());
   auto [ec4, n4] = co_await upload->async_write(asio::buffer(zeros, sizeof zeros), tuple_awaitable);
   if (ec4) co_return unexpected(ec4);
   co_return total + sizeof zeros;
@@ -361,13 +388,19 @@ asio::awaitable<result<std::uint64_t>> write_build_context_async(build_upload* u
 
 }  // namespace detail
 
-result<std::uint64_t> write_build_context(build_upload& upload, const std::filesystem::path& dir,
-                                          build_context_options opts) {
-  return write_context_tar(dir, opts, [&](std::string_view piece) {
-    std::error_code ec;
-    upload.write(asio::buffer(piece.data(), piece.size()), ec);
-    return ec;
+std::uint64_t write_build_context(build_upload& upload, const std::filesystem::path& dir,
+                                  std::error_code& ec, build_context_options opts) {
+  auto r = write_context_tar(dir, opts, [&](std::string_view piece) {
+    std::error_code wec;
+    upload.write(asio::buffer(piece.data(), piece.size()), wec);
+    return wec;
   });
+  return value_or_set(std::move(r), ec);
+}
+
+std::uint64_t write_build_context(build_upload& upload, const std::filesystem::path& dir,
+                                  build_context_options opts) {
+  return or_throw([&](std::error_code& ec) { return write_build_context(upload, dir, ec, opts); });
 }
 
 }  // namespace berth::engine

@@ -1,7 +1,7 @@
 #include <algorithm>
 #include <cstdlib>
 
-#include "core/asio_compat.hpp"
+#include "berth/core/asio_compat.hpp"
 
 #include <asio/redirect_error.hpp>
 #include <asio/this_coro.hpp>
@@ -10,8 +10,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
-#include "berth/engine/context.hpp"
-#include "http/client_access.hpp"
+#include "berth/config/context.hpp"
 #include "state.hpp"
 
 namespace berth::engine {
@@ -162,7 +161,7 @@ asio::awaitable<result<http::response>> call(std::shared_ptr<state> s, call_spec
   // async_perform would have run it, without a co_spawn of its own.
   result<http::response> r = unexpected(errc::internal);
   try {
-    r = co_await http::detail::client_access::perform(s->http, std::move(*req), opts.timeouts);
+    r = co_await s->http.co_perform(std::move(*req), opts.timeouts);
   } catch (...) {
     r = unexpected(berth::detail::error_from_exception(std::current_exception()));
   }
@@ -255,6 +254,8 @@ client::client(asio::any_io_executor ex, net::endpoint ep, client_options opts)
                                              opts)) {}
 
 client::~client() = default;
+client::client(const client&) = default;
+client& client::operator=(const client&) = default;
 client::client(client&&) noexcept = default;
 client& client::operator=(client&&) noexcept = default;
 
@@ -269,14 +270,14 @@ static std::error_code env_version(client_options& opts) {
 }
 
 result<client> client::from_env(client_options opts) {
-  auto ep = endpoint_from_context_env();  // DOCKER_HOST first, then the Docker context
+  auto ep = berth::config::endpoint_from_context_env();  // DOCKER_HOST first, then the Docker context
   if (!ep) return unexpected(ep.error());
   if (auto ec = env_version(opts)) return unexpected(ec);
   return client(std::move(*ep), std::move(opts));
 }
 
 result<client> client::from_env(asio::any_io_executor ex, client_options opts) {
-  auto ep = endpoint_from_context_env();  // DOCKER_HOST first, then the Docker context
+  auto ep = berth::config::endpoint_from_context_env();  // DOCKER_HOST first, then the Docker context
   if (!ep) return unexpected(ep.error());
   if (auto ec = env_version(opts)) return unexpected(ec);
   return client(std::move(ex), std::move(*ep), std::move(opts));
@@ -286,10 +287,19 @@ client::executor_type client::get_executor() const { return state_->http.get_exe
 const net::endpoint& client::endpoint() const { return state_->http.endpoint(); }
 http::client& client::transport() { return state_->http; }
 
-api_version client::negotiated_version(std::error_code& ec) {
-  auto r = state_->http.run_sync<api_version>(
-      [&](auto h) { async_api_version(std::move(h)); });
+api_version client::negotiated_version(std::error_code& ec, call_options opts) {
+  auto r = state_->http.run_sync<api_version>([&](auto h) {
+    berth::detail::initiate<api_version>(
+        get_executor(), [s = state_, opts] { return detail::negotiate(s, opts); }, std::move(h));
+  });
   return value_or_set(std::move(r), ec);
+}
+
+api_version client::negotiated_version(call_options opts) {
+  berth::diagnostics local;
+  if (!opts.diag) opts.diag = &local;
+  return or_throw([&](std::error_code& ec) { return negotiated_version(ec, opts); },
+                  [&] { return *opts.diag; });
 }
 
 }  // namespace berth::engine

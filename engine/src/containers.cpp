@@ -1,11 +1,11 @@
 // Container operations.
 #include "berth/engine/op/containers.hpp"
 
-#include "core/asio_compat.hpp"
+#include "berth/core/asio_compat.hpp"
 #include <asio/use_awaitable.hpp>
 #include <rapidjson/document.h>
 
-#include "base64.hpp"
+#include "berth/io/base64.hpp"
 #include "state.hpp"
 
 namespace berth::engine {
@@ -51,7 +51,7 @@ asio::awaitable<result<bool>> is_multiplexed(std::shared_ptr<state> s, const htt
 result<path_stat> stat_from(const http::fields& headers) {
   auto h = headers.find("X-Docker-Container-Path-Stat");
   if (!h) return unexpected(error::bad_response);
-  auto json = base64_decode(*h);
+  auto json = io::base64_decode(*h);
   if (!json) return unexpected(error::bad_response);
   rapidjson::Document d;
   d.Parse(json->data(), json->size());
@@ -358,21 +358,49 @@ asio::awaitable<result<container_prune_response>> execute(std::shared_ptr<state>
 
 }  // namespace detail
 
-result<void> check_answer(http::body_stream& answer, berth::diagnostics* diag) {
-  std::error_code ec;
-  std::string body = answer.read_all(64 * 1024, ec);
-  if (ec) return unexpected(ec);
+namespace detail {
+
+asio::awaitable<result<void>> check_answer(http::body_stream answer, berth::diagnostics* diag) {
+  auto [ec, body] = co_await answer.async_read_all(64 * 1024, tuple_awaitable);
+  if (ec) co_return unexpected(ec);
   if (answer.status() >= 300)
-    return unexpected(detail::error_from_response(answer.status(), body, answer.head().headers, diag));
+    co_return unexpected(error_from_response(answer.status(), body, answer.head().headers, diag));
   if (diag) diag->clear();
-  return {};
+  co_return result<void>{};
 }
 
-result<void> finish_put_archive(http::request_writer& w, berth::diagnostics* diag) {
-  std::error_code ec;
-  auto answer = w.finish(ec);
-  if (ec) return unexpected(ec);
-  return check_answer(answer, diag);
+asio::awaitable<result<void>> finish_upload(http::request_writer w, berth::diagnostics* diag) {
+  auto [ec, answer] = co_await w.async_finish(tuple_awaitable);
+  if (ec) co_return unexpected(ec);
+  co_return co_await check_answer(std::move(answer), diag);
+}
+
+}  // namespace detail
+
+void check_answer(http::body_stream& answer, std::error_code& ec, berth::diagnostics* diag) {
+  if (!answer.is_open() && answer.status() == 0) {
+    ec = make_error_code(errc::stream_closed);
+    return;
+  }
+  ec = answer.host().run<void>([&](auto h) { async_check_answer(std::move(answer), diag, std::move(h)); }).error();
+}
+
+void check_answer(http::body_stream& answer) {
+  berth::diagnostics diag;
+  or_throw([&](std::error_code& ec) { check_answer(answer, ec, &diag); }, [&] { return diag; });
+}
+
+void finish_put_archive(http::request_writer& w, std::error_code& ec, berth::diagnostics* diag) {
+  if (!w.is_open()) {
+    ec = make_error_code(errc::stream_closed);
+    return;
+  }
+  ec = w.host().run<void>([&](auto h) { async_finish_put_archive(std::move(w), diag, std::move(h)); }).error();
+}
+
+void finish_put_archive(http::request_writer& w) {
+  berth::diagnostics diag;
+  or_throw([&](std::error_code& ec) { finish_put_archive(w, ec, &diag); }, [&] { return diag; });
 }
 
 }  // namespace berth::engine

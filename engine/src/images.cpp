@@ -2,7 +2,7 @@
 #include "berth/engine/op/images.hpp"
 
 #include <asio/error.hpp>
-#include "core/asio_compat.hpp"
+#include "berth/core/asio_compat.hpp"
 #include <asio/use_awaitable.hpp>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
@@ -80,9 +80,9 @@ std::string image_path(const std::string& name, std::string_view tail = {}) {
   return p;
 }
 
-void set_auth(call_spec& spec, const std::optional<registry::auth_config>& a, bool always) {
-  if (a) spec.headers.set("X-Registry-Auth", registry::encode_registry_auth(*a));
-  else if (always) spec.headers.set("X-Registry-Auth", registry::encode_registry_auth({}));
+void set_auth(call_spec& spec, const std::optional<berth::config::auth_config>& a, bool always) {
+  if (a) spec.headers.set("X-Registry-Auth", berth::config::encode_registry_auth(*a));
+  else if (always) spec.headers.set("X-Registry-Auth", berth::config::encode_registry_auth({}));
 }
 
 std::string json_array(const std::vector<std::string>& v) {
@@ -347,7 +347,7 @@ asio::awaitable<result<build_upload>> execute(std::shared_ptr<state> s, op::imag
   q.add_opt("version", op.version);
   auto spec = post("/build", q.str());
   if (!op.registry_config.empty())
-    spec.headers.set("X-Registry-Config", registry::encode_registry_config(op.registry_config));
+    spec.headers.set("X-Registry-Config", berth::config::encode_registry_config(op.registry_config));
   // The daemon answers once it has the whole context and starts building.
   if (!opts.timeouts.head) opts.timeouts.head = std::chrono::milliseconds(0);
   auto w = co_await begin_upload(s, std::move(spec), opts);
@@ -367,20 +367,24 @@ asio::awaitable<result<build_prune_response>> execute(std::shared_ptr<state> s, 
 }
 
 template <class Record>
-asio::awaitable<result<progress_summary>> drain_progress(progress_stream<Record>* s) {
+asio::awaitable<result<progress_summary>> drain_progress(std::shared_ptr<progress_state<Record>> s) {
   progress_summary sum;
   for (;;) {
-    auto [ec, rec] = co_await s->async_next(tuple_awaitable);
-    if (ec == asio::error::eof) co_return sum;
-    if (ec) co_return unexpected(ec);
+    // The stream's body, awaited in place (this runs on the stream's executor already).
+    auto rec = co_await progress_stream<Record>::do_next(s);
+    if (!rec && rec.error() == asio::error::eof) co_return sum;
+    if (!rec) co_return unexpected(rec.error());
     ++sum.records;
-    absorb(sum, rec);
+    absorb(sum, *rec);
   }
 }
 
-template asio::awaitable<result<progress_summary>> drain_progress(progress_stream<create_image_info>*);
-template asio::awaitable<result<progress_summary>> drain_progress(progress_stream<push_image_info>*);
-template asio::awaitable<result<progress_summary>> drain_progress(progress_stream<build_info>*);
+template asio::awaitable<result<progress_summary>> drain_progress(
+    std::shared_ptr<progress_state<create_image_info>>);
+template asio::awaitable<result<progress_summary>> drain_progress(
+    std::shared_ptr<progress_state<push_image_info>>);
+template asio::awaitable<result<progress_summary>> drain_progress(
+    std::shared_ptr<progress_state<build_info>>);
 
 }  // namespace detail
 
@@ -450,29 +454,41 @@ Record progress_stream<Record>::next(std::error_code& ec) {
 }
 
 template <class Record>
-result<progress_summary> drain(progress_stream<Record>& s, berth::diagnostics* diag) {
+Record progress_stream<Record>::next() {
+  return or_throw([&](std::error_code& ec) { return next(ec); }, [&] { return diagnostics(); });
+}
+
+template <class Record>
+progress_summary drain(progress_stream<Record>& s, std::error_code& ec, berth::diagnostics* diag) {
+  ec.clear();
   progress_summary sum;
   for (;;) {
-    std::error_code ec;
     Record rec = s.next(ec);
     if (ec == asio::error::eof) break;
     if (ec) {
       if (diag) *diag = s.diagnostics();
-      return unexpected(ec);
+      return {};
     }
     ++sum.records;
     detail::absorb(sum, rec);
   }
+  ec.clear();
   if (diag) diag->clear();
   return sum;
+}
+
+template <class Record>
+progress_summary drain(progress_stream<Record>& s) {
+  return or_throw([&](std::error_code& ec) { return drain(s, ec); }, [&] { return s.diagnostics(); });
 }
 
 // ---- progress_upload -----------------------------------------------------------------
 
 template <class Record>
 asio::awaitable<result<progress_stream<Record>>> progress_upload<Record>::do_finish(
-    progress_upload* self, berth::diagnostics* diag) {
-  auto [ec, body] = co_await self->writer_.async_finish(tuple_awaitable);
+    std::shared_ptr<http::request_writer> w, berth::diagnostics* diag) {
+  if (!w) co_return unexpected(errc::stream_closed);
+  auto [ec, body] = co_await w->async_finish(tuple_awaitable);
   if (ec) {
     if (diag) {
       diag->clear();
@@ -490,13 +506,19 @@ asio::awaitable<result<progress_stream<Record>>> progress_upload<Record>::do_fin
 
 template <class Record>
 progress_stream<Record> progress_upload<Record>::finish(std::error_code& ec, berth::diagnostics* diag) {
-  if (!writer_.is_open()) {
+  if (!is_open()) {
     ec = make_error_code(errc::stream_closed);
     return {};
   }
-  auto r = writer_.host().template run<progress_stream<Record>>(
-      [&](auto h) { async_finish(std::move(h), diag); });
+  auto r = writer_->host().template run<progress_stream<Record>>(
+      [&](auto h) { async_finish(diag, std::move(h)); });
   return value_or_set(std::move(r), ec);
+}
+
+template <class Record>
+progress_stream<Record> progress_upload<Record>::finish() {
+  berth::diagnostics diag;
+  return or_throw([&](std::error_code& ec) { return finish(ec, &diag); }, [&] { return diag; });
 }
 
 template class progress_stream<create_image_info>;
@@ -504,8 +526,11 @@ template class progress_stream<push_image_info>;
 template class progress_stream<build_info>;
 template class progress_upload<create_image_info>;
 template class progress_upload<build_info>;
-template result<progress_summary> drain(progress_stream<create_image_info>&, berth::diagnostics*);
-template result<progress_summary> drain(progress_stream<push_image_info>&, berth::diagnostics*);
-template result<progress_summary> drain(progress_stream<build_info>&, berth::diagnostics*);
+template progress_summary drain(progress_stream<create_image_info>&, std::error_code&, berth::diagnostics*);
+template progress_summary drain(progress_stream<push_image_info>&, std::error_code&, berth::diagnostics*);
+template progress_summary drain(progress_stream<build_info>&, std::error_code&, berth::diagnostics*);
+template progress_summary drain(progress_stream<create_image_info>&);
+template progress_summary drain(progress_stream<push_image_info>&);
+template progress_summary drain(progress_stream<build_info>&);
 
 }  // namespace berth::engine

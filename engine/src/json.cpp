@@ -29,6 +29,8 @@ class json_category_impl final : public std::error_category {
       case json_error::not_an_array: return "JSON value is not an array";
       case json_error::field_unsupported: return "a field is not supported by the API version";
       case json_error::invalid_value: return "a value cannot be written as JSON";
+      case json_error::missing_field:
+        return "a field the spec requires is absent, or not of its JSON type";
     }
     return "unknown berth.engine.json error";
   }

@@ -16,19 +16,26 @@
 namespace berth::engine::json_detail {
 
 template <class T>
-std::error_code parse_into(std::string_view json, T& out) {
+std::error_code parse_into(std::string_view json, T& out, std::string* missing_path) {
   rapidjson::Document doc;
   if (!parse_document(json, doc)) return json_error::bad_json;
-  if (!read(doc, out)) return json_error::not_an_object;
-  return {};
+  read_ctx cx;
+  if (read(doc, out, cx)) return {};
+  if (cx.missing.empty()) return json_error::not_an_object;
+  if (missing_path) *missing_path = std::move(cx.missing);
+  return json_error::missing_field;
 }
 
 template <class T>
-std::error_code parse_array_into(std::string_view json, std::vector<T>& out) {
+std::error_code parse_array_into(std::string_view json, std::vector<T>& out,
+                                 std::string* missing_path) {
   rapidjson::Document doc;
   if (!parse_document(json, doc)) return json_error::bad_json;
-  if (!read(doc, out)) return json_error::not_an_array;
-  return {};
+  read_ctx cx;
+  if (read(doc, out, cx)) return {};
+  if (cx.missing.empty()) return json_error::not_an_array;
+  if (missing_path) *missing_path = std::move(cx.missing);
+  return json_error::missing_field;
 }
 
 template <class T>
@@ -51,7 +58,7 @@ std::string first_unsupported_path(const T& value, api_version version) {
 /// Explicitly instantiates the compiled cores of the json.hpp templates for model T
 /// (inside namespace berth::engine::json_detail).
 #define BERTH_ENGINE_INSTANTIATE_JSON(T)                                                  \
-  template std::error_code parse_into<T>(std::string_view, T&);                           \
-  template std::error_code parse_array_into<T>(std::string_view, std::vector<T>&);        \
+  template std::error_code parse_into<T>(std::string_view, T&, std::string*);               \
+  template std::error_code parse_array_into<T>(std::string_view, std::vector<T>&, std::string*); \
   template std::error_code to_json_into<T>(const T&, api_version, std::string&);            \
   template std::string first_unsupported_path<T>(const T&, api_version);

@@ -105,7 +105,7 @@ std::size_t json_depth(std::string_view s, std::size_t limit) {
   return deepest;
 }
 
-bool read(const rapidjson::Value& v, image_history_response_item& out) {
+bool read(const rapidjson::Value& v, image_history_response_item& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Comment",
@@ -115,16 +115,46 @@ bool read(const rapidjson::Value& v, image_history_response_item& out) {
       "Size",
       "Tags",
   };
+  std::uint64_t seen = 0;
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.comment); break;
-      case 1: get(m.value, out.created); break;
-      case 2: get(m.value, out.created_by); break;
-      case 3: get(m.value, out.id); break;
-      case 4: get(m.value, out.size); break;
-      case 5: get(m.value, out.tags); break;
+    switch (member_index(names, v, m.name)) {
+      case 0:
+        if (!get_required(m.value, out.comment, cx, "Comment")) return false;
+        seen |= std::uint64_t{1} << 5;
+        break;
+      case 1:
+        if (!get_required(m.value, out.created, cx, "Created")) return false;
+        seen |= std::uint64_t{1} << 1;
+        break;
+      case 2:
+        if (!get_required(m.value, out.created_by, cx, "CreatedBy")) return false;
+        seen |= std::uint64_t{1} << 2;
+        break;
+      case 3:
+        if (!get_required(m.value, out.id, cx, "Id")) return false;
+        seen |= std::uint64_t{1} << 0;
+        break;
+      case 4:
+        if (!get_required(m.value, out.size, cx, "Size")) return false;
+        seen |= std::uint64_t{1} << 4;
+        break;
+      case 5:
+        if (!get_required(m.value, out.tags, cx, "Tags")) return false;
+        seen |= std::uint64_t{1} << 3;
+        break;
       default: break;
     }
+  }
+  if (seen != 0x3fu) {
+    static constexpr std::string_view required[] = {
+        "Id",
+        "Created",
+        "CreatedBy",
+        "Tags",
+        "Size",
+        "Comment",
+    };
+    return check_required(cx, seen, required);
   }
   return true;
 }
@@ -132,12 +162,12 @@ bool read(const rapidjson::Value& v, image_history_response_item& out) {
 bool write(json_writer& w, const image_history_response_item& in) {
   bool ok = true;
   w.StartObject();
-  put(w, ok, "Id", in.id);
-  put(w, ok, "Created", in.created);
-  put(w, ok, "CreatedBy", in.created_by);
-  put(w, ok, "Tags", in.tags);
-  put(w, ok, "Size", in.size);
-  put(w, ok, "Comment", in.comment);
+  put_required(w, ok, "Id", in.id);
+  put_required(w, ok, "Created", in.created);
+  put_required(w, ok, "CreatedBy", in.created_by);
+  put_required(w, ok, "Tags", in.tags);
+  put_required(w, ok, "Size", in.size);
+  put_required(w, ok, "Comment", in.comment);
   w.EndObject();
   return ok;
 }
@@ -146,7 +176,7 @@ std::string first_unsupported(const image_history_response_item&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, port_summary& out) {
+bool read(const rapidjson::Value& v, port_summary& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "IP",
@@ -154,14 +184,28 @@ bool read(const rapidjson::Value& v, port_summary& out) {
       "PublicPort",
       "Type",
   };
+  std::uint64_t seen = 0;
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.ip); break;
-      case 1: get(m.value, out.private_port); break;
-      case 2: get(m.value, out.public_port); break;
-      case 3: get(m.value, out.type); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.ip, cx, "IP")) return false; break;
+      case 1:
+        if (!get_required(m.value, out.private_port, cx, "PrivatePort")) return false;
+        seen |= std::uint64_t{1} << 0;
+        break;
+      case 2: if (!get(m.value, out.public_port, cx, "PublicPort")) return false; break;
+      case 3:
+        if (!get_required(m.value, out.type, cx, "Type")) return false;
+        seen |= std::uint64_t{1} << 1;
+        break;
       default: break;
     }
+  }
+  if (seen != 0x3u) {
+    static constexpr std::string_view required[] = {
+        "PrivatePort",
+        "Type",
+    };
+    return check_required(cx, seen, required);
   }
   return true;
 }
@@ -170,9 +214,9 @@ bool write(json_writer& w, const port_summary& in) {
   bool ok = true;
   w.StartObject();
   put(w, ok, "IP", in.ip);
-  put(w, ok, "PrivatePort", in.private_port);
+  put_required(w, ok, "PrivatePort", in.private_port);
   put(w, ok, "PublicPort", in.public_port);
-  put(w, ok, "Type", in.type);
+  put_required(w, ok, "Type", in.type);
   w.EndObject();
   return ok;
 }
@@ -181,7 +225,7 @@ std::string first_unsupported(const port_summary&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, mount_point& out) {
+bool read(const rapidjson::Value& v, mount_point& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Destination",
@@ -194,15 +238,15 @@ bool read(const rapidjson::Value& v, mount_point& out) {
       "Type",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.destination); break;
-      case 1: get(m.value, out.driver); break;
-      case 2: get(m.value, out.mode); break;
-      case 3: get(m.value, out.name); break;
-      case 4: get(m.value, out.propagation); break;
-      case 5: get(m.value, out.rw); break;
-      case 6: get(m.value, out.source); break;
-      case 7: get(m.value, out.type); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.destination, cx, "Destination")) return false; break;
+      case 1: if (!get(m.value, out.driver, cx, "Driver")) return false; break;
+      case 2: if (!get(m.value, out.mode, cx, "Mode")) return false; break;
+      case 3: if (!get(m.value, out.name, cx, "Name")) return false; break;
+      case 4: if (!get(m.value, out.propagation, cx, "Propagation")) return false; break;
+      case 5: if (!get(m.value, out.rw, cx, "RW")) return false; break;
+      case 6: if (!get(m.value, out.source, cx, "Source")) return false; break;
+      case 7: if (!get(m.value, out.type, cx, "Type")) return false; break;
       default: break;
     }
   }
@@ -228,7 +272,7 @@ std::string first_unsupported(const mount_point&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, device_mapping& out) {
+bool read(const rapidjson::Value& v, device_mapping& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "CgroupPermissions",
@@ -236,10 +280,10 @@ bool read(const rapidjson::Value& v, device_mapping& out) {
       "PathOnHost",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.cgroup_permissions); break;
-      case 1: get(m.value, out.path_in_container); break;
-      case 2: get(m.value, out.path_on_host); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.cgroup_permissions, cx, "CgroupPermissions")) return false; break;
+      case 1: if (!get(m.value, out.path_in_container, cx, "PathInContainer")) return false; break;
+      case 2: if (!get(m.value, out.path_on_host, cx, "PathOnHost")) return false; break;
       default: break;
     }
   }
@@ -260,7 +304,7 @@ std::string first_unsupported(const device_mapping&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, device_request& out) {
+bool read(const rapidjson::Value& v, device_request& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Capabilities",
@@ -270,12 +314,12 @@ bool read(const rapidjson::Value& v, device_request& out) {
       "Options",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.capabilities); break;
-      case 1: get(m.value, out.count); break;
-      case 2: get(m.value, out.device_ids); break;
-      case 3: get(m.value, out.driver); break;
-      case 4: get(m.value, out.options); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.capabilities, cx, "Capabilities")) return false; break;
+      case 1: if (!get(m.value, out.count, cx, "Count")) return false; break;
+      case 2: if (!get(m.value, out.device_ids, cx, "DeviceIDs")) return false; break;
+      case 3: if (!get(m.value, out.driver, cx, "Driver")) return false; break;
+      case 4: if (!get(m.value, out.options, cx, "Options")) return false; break;
       default: break;
     }
   }
@@ -298,16 +342,16 @@ std::string first_unsupported(const device_request&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, throttle_device& out) {
+bool read(const rapidjson::Value& v, throttle_device& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Path",
       "Rate",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.path); break;
-      case 1: get(m.value, out.rate); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.path, cx, "Path")) return false; break;
+      case 1: if (!get(m.value, out.rate, cx, "Rate")) return false; break;
       default: break;
     }
   }
@@ -327,7 +371,7 @@ std::string first_unsupported(const throttle_device&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, mount_bind_options& out) {
+bool read(const rapidjson::Value& v, mount_bind_options& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "CreateMountpoint",
@@ -337,12 +381,12 @@ bool read(const rapidjson::Value& v, mount_bind_options& out) {
       "ReadOnlyNonRecursive",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.create_mountpoint); break;
-      case 1: get(m.value, out.non_recursive); break;
-      case 2: get(m.value, out.propagation); break;
-      case 3: get(m.value, out.read_only_force_recursive); break;
-      case 4: get(m.value, out.read_only_non_recursive); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.create_mountpoint, cx, "CreateMountpoint")) return false; break;
+      case 1: if (!get(m.value, out.non_recursive, cx, "NonRecursive")) return false; break;
+      case 2: if (!get(m.value, out.propagation, cx, "Propagation")) return false; break;
+      case 3: if (!get(m.value, out.read_only_force_recursive, cx, "ReadOnlyForceRecursive")) return false; break;
+      case 4: if (!get(m.value, out.read_only_non_recursive, cx, "ReadOnlyNonRecursive")) return false; break;
       default: break;
     }
   }
@@ -368,16 +412,16 @@ std::string first_unsupported(const mount_bind_options& in, api_version v) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, mount_volume_options_driver_config& out) {
+bool read(const rapidjson::Value& v, mount_volume_options_driver_config& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Name",
       "Options",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.name); break;
-      case 1: get(m.value, out.options); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.name, cx, "Name")) return false; break;
+      case 1: if (!get(m.value, out.options, cx, "Options")) return false; break;
       default: break;
     }
   }
@@ -397,7 +441,7 @@ std::string first_unsupported(const mount_volume_options_driver_config&, api_ver
   return {};
 }
 
-bool read(const rapidjson::Value& v, mount_volume_options& out) {
+bool read(const rapidjson::Value& v, mount_volume_options& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "DriverConfig",
@@ -406,11 +450,11 @@ bool read(const rapidjson::Value& v, mount_volume_options& out) {
       "Subpath",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.driver_config); break;
-      case 1: get(m.value, out.labels); break;
-      case 2: get(m.value, out.no_copy); break;
-      case 3: get(m.value, out.subpath); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.driver_config, cx, "DriverConfig")) return false; break;
+      case 1: if (!get(m.value, out.labels, cx, "Labels")) return false; break;
+      case 2: if (!get(m.value, out.no_copy, cx, "NoCopy")) return false; break;
+      case 3: if (!get(m.value, out.subpath, cx, "Subpath")) return false; break;
       default: break;
     }
   }
@@ -433,14 +477,14 @@ std::string first_unsupported(const mount_volume_options& in, api_version v) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, mount_image_options& out) {
+bool read(const rapidjson::Value& v, mount_image_options& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Subpath",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.subpath); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.subpath, cx, "Subpath")) return false; break;
       default: break;
     }
   }
@@ -459,7 +503,7 @@ std::string first_unsupported(const mount_image_options&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, mount_tmpfs_options& out) {
+bool read(const rapidjson::Value& v, mount_tmpfs_options& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Mode",
@@ -467,10 +511,10 @@ bool read(const rapidjson::Value& v, mount_tmpfs_options& out) {
       "SizeBytes",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.mode); break;
-      case 1: get(m.value, out.options); break;
-      case 2: get(m.value, out.size_bytes); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.mode, cx, "Mode")) return false; break;
+      case 1: if (!get(m.value, out.options, cx, "Options")) return false; break;
+      case 2: if (!get(m.value, out.size_bytes, cx, "SizeBytes")) return false; break;
       default: break;
     }
   }
@@ -492,7 +536,7 @@ std::string first_unsupported(const mount_tmpfs_options& in, api_version v) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, mount& out) {
+bool read(const rapidjson::Value& v, mount& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "BindOptions",
@@ -506,16 +550,16 @@ bool read(const rapidjson::Value& v, mount& out) {
       "VolumeOptions",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.bind_options); break;
-      case 1: get(m.value, out.consistency); break;
-      case 2: get(m.value, out.image_options); break;
-      case 3: get(m.value, out.read_only); break;
-      case 4: get(m.value, out.source); break;
-      case 5: get(m.value, out.target); break;
-      case 6: get(m.value, out.tmpfs_options); break;
-      case 7: get(m.value, out.type); break;
-      case 8: get(m.value, out.volume_options); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.bind_options, cx, "BindOptions")) return false; break;
+      case 1: if (!get(m.value, out.consistency, cx, "Consistency")) return false; break;
+      case 2: if (!get(m.value, out.image_options, cx, "ImageOptions")) return false; break;
+      case 3: if (!get(m.value, out.read_only, cx, "ReadOnly")) return false; break;
+      case 4: if (!get(m.value, out.source, cx, "Source")) return false; break;
+      case 5: if (!get(m.value, out.target, cx, "Target")) return false; break;
+      case 6: if (!get(m.value, out.tmpfs_options, cx, "TmpfsOptions")) return false; break;
+      case 7: if (!get(m.value, out.type, cx, "Type")) return false; break;
+      case 8: if (!get(m.value, out.volume_options, cx, "VolumeOptions")) return false; break;
       default: break;
     }
   }
@@ -555,16 +599,16 @@ std::string first_unsupported(const mount& in, api_version v) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, restart_policy& out) {
+bool read(const rapidjson::Value& v, restart_policy& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "MaximumRetryCount",
       "Name",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.maximum_retry_count); break;
-      case 1: get(m.value, out.name); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.maximum_retry_count, cx, "MaximumRetryCount")) return false; break;
+      case 1: if (!get(m.value, out.name, cx, "Name")) return false; break;
       default: break;
     }
   }
@@ -584,16 +628,16 @@ std::string first_unsupported(const restart_policy&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, resources_blkio_weight_device_item& out) {
+bool read(const rapidjson::Value& v, resources_blkio_weight_device_item& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Path",
       "Weight",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.path); break;
-      case 1: get(m.value, out.weight); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.path, cx, "Path")) return false; break;
+      case 1: if (!get(m.value, out.weight, cx, "Weight")) return false; break;
       default: break;
     }
   }
@@ -613,7 +657,7 @@ std::string first_unsupported(const resources_blkio_weight_device_item&, api_ver
   return {};
 }
 
-bool read(const rapidjson::Value& v, resources_ulimits_item& out) {
+bool read(const rapidjson::Value& v, resources_ulimits_item& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Hard",
@@ -621,10 +665,10 @@ bool read(const rapidjson::Value& v, resources_ulimits_item& out) {
       "Soft",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.hard); break;
-      case 1: get(m.value, out.name); break;
-      case 2: get(m.value, out.soft); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.hard, cx, "Hard")) return false; break;
+      case 1: if (!get(m.value, out.name, cx, "Name")) return false; break;
+      case 2: if (!get(m.value, out.soft, cx, "Soft")) return false; break;
       default: break;
     }
   }
@@ -645,7 +689,7 @@ std::string first_unsupported(const resources_ulimits_item&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, resources& out) {
+bool read(const rapidjson::Value& v, resources& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "BlkioDeviceReadBps",
@@ -661,15 +705,15 @@ bool read(const rapidjson::Value& v, resources& out) {
       "CpuQuota",
       "CpuRealtimePeriod",
       "CpuRealtimeRuntime",
-      "CpuShares",
       "CpusetCpus",
       "CpusetMems",
+      "CpuShares",
       "DeviceCgroupRules",
       "DeviceRequests",
       "Devices",
+      "Init",
       "IOMaximumBandwidth",
       "IOMaximumIOps",
-      "Init",
       "KernelMemory",
       "KernelMemoryTCP",
       "Memory",
@@ -682,39 +726,39 @@ bool read(const rapidjson::Value& v, resources& out) {
       "Ulimits",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.blkio_device_read_bps); break;
-      case 1: get(m.value, out.blkio_device_read_iops); break;
-      case 2: get(m.value, out.blkio_device_write_bps); break;
-      case 3: get(m.value, out.blkio_device_write_iops); break;
-      case 4: get(m.value, out.blkio_weight); break;
-      case 5: get(m.value, out.blkio_weight_device); break;
-      case 6: get(m.value, out.cgroup_parent); break;
-      case 7: get(m.value, out.cpu_count); break;
-      case 8: get(m.value, out.cpu_percent); break;
-      case 9: get(m.value, out.cpu_period); break;
-      case 10: get(m.value, out.cpu_quota); break;
-      case 11: get(m.value, out.cpu_realtime_period); break;
-      case 12: get(m.value, out.cpu_realtime_runtime); break;
-      case 13: get(m.value, out.cpu_shares); break;
-      case 14: get(m.value, out.cpuset_cpus); break;
-      case 15: get(m.value, out.cpuset_mems); break;
-      case 16: get(m.value, out.device_cgroup_rules); break;
-      case 17: get(m.value, out.device_requests); break;
-      case 18: get(m.value, out.devices); break;
-      case 19: get(m.value, out.io_maximum_bandwidth); break;
-      case 20: get(m.value, out.io_maximum_iops); break;
-      case 21: get(m.value, out.init); break;
-      case 22: get(m.value, out.kernel_memory); break;
-      case 23: get(m.value, out.kernel_memory_tcp); break;
-      case 24: get(m.value, out.memory); break;
-      case 25: get(m.value, out.memory_reservation); break;
-      case 26: get(m.value, out.memory_swap); break;
-      case 27: get(m.value, out.memory_swappiness); break;
-      case 28: get(m.value, out.nano_cpus); break;
-      case 29: get(m.value, out.oom_kill_disable); break;
-      case 30: get(m.value, out.pids_limit); break;
-      case 31: get(m.value, out.ulimits); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.blkio_device_read_bps, cx, "BlkioDeviceReadBps")) return false; break;
+      case 1: if (!get(m.value, out.blkio_device_read_iops, cx, "BlkioDeviceReadIOps")) return false; break;
+      case 2: if (!get(m.value, out.blkio_device_write_bps, cx, "BlkioDeviceWriteBps")) return false; break;
+      case 3: if (!get(m.value, out.blkio_device_write_iops, cx, "BlkioDeviceWriteIOps")) return false; break;
+      case 4: if (!get(m.value, out.blkio_weight, cx, "BlkioWeight")) return false; break;
+      case 5: if (!get(m.value, out.blkio_weight_device, cx, "BlkioWeightDevice")) return false; break;
+      case 6: if (!get(m.value, out.cgroup_parent, cx, "CgroupParent")) return false; break;
+      case 7: if (!get(m.value, out.cpu_count, cx, "CpuCount")) return false; break;
+      case 8: if (!get(m.value, out.cpu_percent, cx, "CpuPercent")) return false; break;
+      case 9: if (!get(m.value, out.cpu_period, cx, "CpuPeriod")) return false; break;
+      case 10: if (!get(m.value, out.cpu_quota, cx, "CpuQuota")) return false; break;
+      case 11: if (!get(m.value, out.cpu_realtime_period, cx, "CpuRealtimePeriod")) return false; break;
+      case 12: if (!get(m.value, out.cpu_realtime_runtime, cx, "CpuRealtimeRuntime")) return false; break;
+      case 13: if (!get(m.value, out.cpuset_cpus, cx, "CpusetCpus")) return false; break;
+      case 14: if (!get(m.value, out.cpuset_mems, cx, "CpusetMems")) return false; break;
+      case 15: if (!get(m.value, out.cpu_shares, cx, "CpuShares")) return false; break;
+      case 16: if (!get(m.value, out.device_cgroup_rules, cx, "DeviceCgroupRules")) return false; break;
+      case 17: if (!get(m.value, out.device_requests, cx, "DeviceRequests")) return false; break;
+      case 18: if (!get(m.value, out.devices, cx, "Devices")) return false; break;
+      case 19: if (!get(m.value, out.init, cx, "Init")) return false; break;
+      case 20: if (!get(m.value, out.io_maximum_bandwidth, cx, "IOMaximumBandwidth")) return false; break;
+      case 21: if (!get(m.value, out.io_maximum_iops, cx, "IOMaximumIOps")) return false; break;
+      case 22: if (!get(m.value, out.kernel_memory, cx, "KernelMemory")) return false; break;
+      case 23: if (!get(m.value, out.kernel_memory_tcp, cx, "KernelMemoryTCP")) return false; break;
+      case 24: if (!get(m.value, out.memory, cx, "Memory")) return false; break;
+      case 25: if (!get(m.value, out.memory_reservation, cx, "MemoryReservation")) return false; break;
+      case 26: if (!get(m.value, out.memory_swap, cx, "MemorySwap")) return false; break;
+      case 27: if (!get(m.value, out.memory_swappiness, cx, "MemorySwappiness")) return false; break;
+      case 28: if (!get(m.value, out.nano_cpus, cx, "NanoCpus")) return false; break;
+      case 29: if (!get(m.value, out.oom_kill_disable, cx, "OomKillDisable")) return false; break;
+      case 30: if (!get(m.value, out.pids_limit, cx, "PidsLimit")) return false; break;
+      case 31: if (!get(m.value, out.ulimits, cx, "Ulimits")) return false; break;
       default: break;
     }
   }
@@ -764,7 +808,7 @@ std::string first_unsupported(const resources&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, limit& out) {
+bool read(const rapidjson::Value& v, limit& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "MemoryBytes",
@@ -772,10 +816,10 @@ bool read(const rapidjson::Value& v, limit& out) {
       "Pids",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.memory_bytes); break;
-      case 1: get(m.value, out.nano_cpus); break;
-      case 2: get(m.value, out.pids); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.memory_bytes, cx, "MemoryBytes")) return false; break;
+      case 1: if (!get(m.value, out.nano_cpus, cx, "NanoCPUs")) return false; break;
+      case 2: if (!get(m.value, out.pids, cx, "Pids")) return false; break;
       default: break;
     }
   }
@@ -796,16 +840,16 @@ std::string first_unsupported(const limit&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, generic_resources_item_named_resource_spec& out) {
+bool read(const rapidjson::Value& v, generic_resources_item_named_resource_spec& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Kind",
       "Value",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.kind); break;
-      case 1: get(m.value, out.value); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.kind, cx, "Kind")) return false; break;
+      case 1: if (!get(m.value, out.value, cx, "Value")) return false; break;
       default: break;
     }
   }
@@ -825,16 +869,16 @@ std::string first_unsupported(const generic_resources_item_named_resource_spec&,
   return {};
 }
 
-bool read(const rapidjson::Value& v, generic_resources_item_discrete_resource_spec& out) {
+bool read(const rapidjson::Value& v, generic_resources_item_discrete_resource_spec& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Kind",
       "Value",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.kind); break;
-      case 1: get(m.value, out.value); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.kind, cx, "Kind")) return false; break;
+      case 1: if (!get(m.value, out.value, cx, "Value")) return false; break;
       default: break;
     }
   }
@@ -854,16 +898,16 @@ std::string first_unsupported(const generic_resources_item_discrete_resource_spe
   return {};
 }
 
-bool read(const rapidjson::Value& v, generic_resources_item& out) {
+bool read(const rapidjson::Value& v, generic_resources_item& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "DiscreteResourceSpec",
       "NamedResourceSpec",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.discrete_resource_spec); break;
-      case 1: get(m.value, out.named_resource_spec); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.discrete_resource_spec, cx, "DiscreteResourceSpec")) return false; break;
+      case 1: if (!get(m.value, out.named_resource_spec, cx, "NamedResourceSpec")) return false; break;
       default: break;
     }
   }
@@ -883,7 +927,7 @@ std::string first_unsupported(const generic_resources_item&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, resource_object& out) {
+bool read(const rapidjson::Value& v, resource_object& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "GenericResources",
@@ -891,10 +935,10 @@ bool read(const rapidjson::Value& v, resource_object& out) {
       "NanoCPUs",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.generic_resources); break;
-      case 1: get(m.value, out.memory_bytes); break;
-      case 2: get(m.value, out.nano_cpus); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.generic_resources, cx, "GenericResources")) return false; break;
+      case 1: if (!get(m.value, out.memory_bytes, cx, "MemoryBytes")) return false; break;
+      case 2: if (!get(m.value, out.nano_cpus, cx, "NanoCPUs")) return false; break;
       default: break;
     }
   }
@@ -915,7 +959,7 @@ std::string first_unsupported(const resource_object&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, health_config& out) {
+bool read(const rapidjson::Value& v, health_config& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Interval",
@@ -926,13 +970,13 @@ bool read(const rapidjson::Value& v, health_config& out) {
       "Timeout",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.interval); break;
-      case 1: get(m.value, out.retries); break;
-      case 2: get(m.value, out.start_interval); break;
-      case 3: get(m.value, out.start_period); break;
-      case 4: get(m.value, out.test); break;
-      case 5: get(m.value, out.timeout); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.interval, cx, "Interval")) return false; break;
+      case 1: if (!get(m.value, out.retries, cx, "Retries")) return false; break;
+      case 2: if (!get(m.value, out.start_interval, cx, "StartInterval")) return false; break;
+      case 3: if (!get(m.value, out.start_period, cx, "StartPeriod")) return false; break;
+      case 4: if (!get(m.value, out.test, cx, "Test")) return false; break;
+      case 5: if (!get(m.value, out.timeout, cx, "Timeout")) return false; break;
       default: break;
     }
   }
@@ -957,7 +1001,7 @@ std::string first_unsupported(const health_config& in, api_version v) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, healthcheck_result& out) {
+bool read(const rapidjson::Value& v, healthcheck_result& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "End",
@@ -966,11 +1010,11 @@ bool read(const rapidjson::Value& v, healthcheck_result& out) {
       "Start",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.end); break;
-      case 1: get(m.value, out.exit_code); break;
-      case 2: get(m.value, out.output); break;
-      case 3: get(m.value, out.start); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.end, cx, "End")) return false; break;
+      case 1: if (!get(m.value, out.exit_code, cx, "ExitCode")) return false; break;
+      case 2: if (!get(m.value, out.output, cx, "Output")) return false; break;
+      case 3: if (!get(m.value, out.start, cx, "Start")) return false; break;
       default: break;
     }
   }
@@ -992,7 +1036,7 @@ std::string first_unsupported(const healthcheck_result&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, health& out) {
+bool read(const rapidjson::Value& v, health& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "FailingStreak",
@@ -1000,10 +1044,10 @@ bool read(const rapidjson::Value& v, health& out) {
       "Status",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.failing_streak); break;
-      case 1: get(m.value, out.log); break;
-      case 2: get(m.value, out.status); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.failing_streak, cx, "FailingStreak")) return false; break;
+      case 1: if (!get(m.value, out.log, cx, "Log")) return false; break;
+      case 2: if (!get(m.value, out.status, cx, "Status")) return false; break;
       default: break;
     }
   }
@@ -1024,16 +1068,16 @@ std::string first_unsupported(const health&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, host_config_log_config& out) {
+bool read(const rapidjson::Value& v, host_config_log_config& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Config",
       "Type",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.config); break;
-      case 1: get(m.value, out.type); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.config, cx, "Config")) return false; break;
+      case 1: if (!get(m.value, out.type, cx, "Type")) return false; break;
       default: break;
     }
   }
@@ -1053,16 +1097,16 @@ std::string first_unsupported(const host_config_log_config&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, port_binding& out) {
+bool read(const rapidjson::Value& v, port_binding& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "HostIp",
       "HostPort",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.host_ip); break;
-      case 1: get(m.value, out.host_port); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.host_ip, cx, "HostIp")) return false; break;
+      case 1: if (!get(m.value, out.host_port, cx, "HostPort")) return false; break;
       default: break;
     }
   }
@@ -1082,7 +1126,7 @@ std::string first_unsupported(const port_binding&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, host_config& out) {
+bool read(const rapidjson::Value& v, host_config& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Annotations",
@@ -1097,8 +1141,8 @@ bool read(const rapidjson::Value& v, host_config& out) {
       "CapAdd",
       "CapDrop",
       "Cgroup",
-      "CgroupParent",
       "CgroupnsMode",
+      "CgroupParent",
       "ConsoleSize",
       "ContainerIDFile",
       "CpuCount",
@@ -1107,9 +1151,9 @@ bool read(const rapidjson::Value& v, host_config& out) {
       "CpuQuota",
       "CpuRealtimePeriod",
       "CpuRealtimeRuntime",
-      "CpuShares",
       "CpusetCpus",
       "CpusetMems",
+      "CpuShares",
       "DeviceCgroupRules",
       "DeviceRequests",
       "Devices",
@@ -1118,9 +1162,9 @@ bool read(const rapidjson::Value& v, host_config& out) {
       "DnsSearch",
       "ExtraHosts",
       "GroupAdd",
+      "Init",
       "IOMaximumBandwidth",
       "IOMaximumIOps",
-      "Init",
       "IpcMode",
       "Isolation",
       "KernelMemory",
@@ -1151,85 +1195,85 @@ bool read(const rapidjson::Value& v, host_config& out) {
       "StorageOpt",
       "Sysctls",
       "Tmpfs",
-      "UTSMode",
       "Ulimits",
       "UsernsMode",
+      "UTSMode",
       "VolumeDriver",
       "VolumesFrom",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.annotations); break;
-      case 1: get(m.value, out.auto_remove); break;
-      case 2: get(m.value, out.binds); break;
-      case 3: get(m.value, out.blkio_device_read_bps); break;
-      case 4: get(m.value, out.blkio_device_read_iops); break;
-      case 5: get(m.value, out.blkio_device_write_bps); break;
-      case 6: get(m.value, out.blkio_device_write_iops); break;
-      case 7: get(m.value, out.blkio_weight); break;
-      case 8: get(m.value, out.blkio_weight_device); break;
-      case 9: get(m.value, out.cap_add); break;
-      case 10: get(m.value, out.cap_drop); break;
-      case 11: get(m.value, out.cgroup); break;
-      case 12: get(m.value, out.cgroup_parent); break;
-      case 13: get(m.value, out.cgroupns_mode); break;
-      case 14: get(m.value, out.console_size); break;
-      case 15: get(m.value, out.container_id_file); break;
-      case 16: get(m.value, out.cpu_count); break;
-      case 17: get(m.value, out.cpu_percent); break;
-      case 18: get(m.value, out.cpu_period); break;
-      case 19: get(m.value, out.cpu_quota); break;
-      case 20: get(m.value, out.cpu_realtime_period); break;
-      case 21: get(m.value, out.cpu_realtime_runtime); break;
-      case 22: get(m.value, out.cpu_shares); break;
-      case 23: get(m.value, out.cpuset_cpus); break;
-      case 24: get(m.value, out.cpuset_mems); break;
-      case 25: get(m.value, out.device_cgroup_rules); break;
-      case 26: get(m.value, out.device_requests); break;
-      case 27: get(m.value, out.devices); break;
-      case 28: get(m.value, out.dns); break;
-      case 29: get(m.value, out.dns_options); break;
-      case 30: get(m.value, out.dns_search); break;
-      case 31: get(m.value, out.extra_hosts); break;
-      case 32: get(m.value, out.group_add); break;
-      case 33: get(m.value, out.io_maximum_bandwidth); break;
-      case 34: get(m.value, out.io_maximum_iops); break;
-      case 35: get(m.value, out.init); break;
-      case 36: get(m.value, out.ipc_mode); break;
-      case 37: get(m.value, out.isolation); break;
-      case 38: get(m.value, out.kernel_memory); break;
-      case 39: get(m.value, out.kernel_memory_tcp); break;
-      case 40: get(m.value, out.links); break;
-      case 41: get(m.value, out.log_config); break;
-      case 42: get(m.value, out.masked_paths); break;
-      case 43: get(m.value, out.memory); break;
-      case 44: get(m.value, out.memory_reservation); break;
-      case 45: get(m.value, out.memory_swap); break;
-      case 46: get(m.value, out.memory_swappiness); break;
-      case 47: get(m.value, out.mounts); break;
-      case 48: get(m.value, out.nano_cpus); break;
-      case 49: get(m.value, out.network_mode); break;
-      case 50: get(m.value, out.oom_kill_disable); break;
-      case 51: get(m.value, out.oom_score_adj); break;
-      case 52: get(m.value, out.pid_mode); break;
-      case 53: get(m.value, out.pids_limit); break;
-      case 54: get(m.value, out.port_bindings); break;
-      case 55: get(m.value, out.privileged); break;
-      case 56: get(m.value, out.publish_all_ports); break;
-      case 57: get(m.value, out.readonly_paths); break;
-      case 58: get(m.value, out.readonly_rootfs); break;
-      case 59: get(m.value, out.restart_policy); break;
-      case 60: get(m.value, out.runtime); break;
-      case 61: get(m.value, out.security_opt); break;
-      case 62: get(m.value, out.shm_size); break;
-      case 63: get(m.value, out.storage_opt); break;
-      case 64: get(m.value, out.sysctls); break;
-      case 65: get(m.value, out.tmpfs); break;
-      case 66: get(m.value, out.uts_mode); break;
-      case 67: get(m.value, out.ulimits); break;
-      case 68: get(m.value, out.userns_mode); break;
-      case 69: get(m.value, out.volume_driver); break;
-      case 70: get(m.value, out.volumes_from); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.annotations, cx, "Annotations")) return false; break;
+      case 1: if (!get(m.value, out.auto_remove, cx, "AutoRemove")) return false; break;
+      case 2: if (!get(m.value, out.binds, cx, "Binds")) return false; break;
+      case 3: if (!get(m.value, out.blkio_device_read_bps, cx, "BlkioDeviceReadBps")) return false; break;
+      case 4: if (!get(m.value, out.blkio_device_read_iops, cx, "BlkioDeviceReadIOps")) return false; break;
+      case 5: if (!get(m.value, out.blkio_device_write_bps, cx, "BlkioDeviceWriteBps")) return false; break;
+      case 6: if (!get(m.value, out.blkio_device_write_iops, cx, "BlkioDeviceWriteIOps")) return false; break;
+      case 7: if (!get(m.value, out.blkio_weight, cx, "BlkioWeight")) return false; break;
+      case 8: if (!get(m.value, out.blkio_weight_device, cx, "BlkioWeightDevice")) return false; break;
+      case 9: if (!get(m.value, out.cap_add, cx, "CapAdd")) return false; break;
+      case 10: if (!get(m.value, out.cap_drop, cx, "CapDrop")) return false; break;
+      case 11: if (!get(m.value, out.cgroup, cx, "Cgroup")) return false; break;
+      case 12: if (!get(m.value, out.cgroupns_mode, cx, "CgroupnsMode")) return false; break;
+      case 13: if (!get(m.value, out.cgroup_parent, cx, "CgroupParent")) return false; break;
+      case 14: if (!get(m.value, out.console_size, cx, "ConsoleSize")) return false; break;
+      case 15: if (!get(m.value, out.container_id_file, cx, "ContainerIDFile")) return false; break;
+      case 16: if (!get(m.value, out.cpu_count, cx, "CpuCount")) return false; break;
+      case 17: if (!get(m.value, out.cpu_percent, cx, "CpuPercent")) return false; break;
+      case 18: if (!get(m.value, out.cpu_period, cx, "CpuPeriod")) return false; break;
+      case 19: if (!get(m.value, out.cpu_quota, cx, "CpuQuota")) return false; break;
+      case 20: if (!get(m.value, out.cpu_realtime_period, cx, "CpuRealtimePeriod")) return false; break;
+      case 21: if (!get(m.value, out.cpu_realtime_runtime, cx, "CpuRealtimeRuntime")) return false; break;
+      case 22: if (!get(m.value, out.cpuset_cpus, cx, "CpusetCpus")) return false; break;
+      case 23: if (!get(m.value, out.cpuset_mems, cx, "CpusetMems")) return false; break;
+      case 24: if (!get(m.value, out.cpu_shares, cx, "CpuShares")) return false; break;
+      case 25: if (!get(m.value, out.device_cgroup_rules, cx, "DeviceCgroupRules")) return false; break;
+      case 26: if (!get(m.value, out.device_requests, cx, "DeviceRequests")) return false; break;
+      case 27: if (!get(m.value, out.devices, cx, "Devices")) return false; break;
+      case 28: if (!get(m.value, out.dns, cx, "Dns")) return false; break;
+      case 29: if (!get(m.value, out.dns_options, cx, "DnsOptions")) return false; break;
+      case 30: if (!get(m.value, out.dns_search, cx, "DnsSearch")) return false; break;
+      case 31: if (!get(m.value, out.extra_hosts, cx, "ExtraHosts")) return false; break;
+      case 32: if (!get(m.value, out.group_add, cx, "GroupAdd")) return false; break;
+      case 33: if (!get(m.value, out.init, cx, "Init")) return false; break;
+      case 34: if (!get(m.value, out.io_maximum_bandwidth, cx, "IOMaximumBandwidth")) return false; break;
+      case 35: if (!get(m.value, out.io_maximum_iops, cx, "IOMaximumIOps")) return false; break;
+      case 36: if (!get(m.value, out.ipc_mode, cx, "IpcMode")) return false; break;
+      case 37: if (!get(m.value, out.isolation, cx, "Isolation")) return false; break;
+      case 38: if (!get(m.value, out.kernel_memory, cx, "KernelMemory")) return false; break;
+      case 39: if (!get(m.value, out.kernel_memory_tcp, cx, "KernelMemoryTCP")) return false; break;
+      case 40: if (!get(m.value, out.links, cx, "Links")) return false; break;
+      case 41: if (!get(m.value, out.log_config, cx, "LogConfig")) return false; break;
+      case 42: if (!get(m.value, out.masked_paths, cx, "MaskedPaths")) return false; break;
+      case 43: if (!get(m.value, out.memory, cx, "Memory")) return false; break;
+      case 44: if (!get(m.value, out.memory_reservation, cx, "MemoryReservation")) return false; break;
+      case 45: if (!get(m.value, out.memory_swap, cx, "MemorySwap")) return false; break;
+      case 46: if (!get(m.value, out.memory_swappiness, cx, "MemorySwappiness")) return false; break;
+      case 47: if (!get(m.value, out.mounts, cx, "Mounts")) return false; break;
+      case 48: if (!get(m.value, out.nano_cpus, cx, "NanoCpus")) return false; break;
+      case 49: if (!get(m.value, out.network_mode, cx, "NetworkMode")) return false; break;
+      case 50: if (!get(m.value, out.oom_kill_disable, cx, "OomKillDisable")) return false; break;
+      case 51: if (!get(m.value, out.oom_score_adj, cx, "OomScoreAdj")) return false; break;
+      case 52: if (!get(m.value, out.pid_mode, cx, "PidMode")) return false; break;
+      case 53: if (!get(m.value, out.pids_limit, cx, "PidsLimit")) return false; break;
+      case 54: if (!get(m.value, out.port_bindings, cx, "PortBindings")) return false; break;
+      case 55: if (!get(m.value, out.privileged, cx, "Privileged")) return false; break;
+      case 56: if (!get(m.value, out.publish_all_ports, cx, "PublishAllPorts")) return false; break;
+      case 57: if (!get(m.value, out.readonly_paths, cx, "ReadonlyPaths")) return false; break;
+      case 58: if (!get(m.value, out.readonly_rootfs, cx, "ReadonlyRootfs")) return false; break;
+      case 59: if (!get(m.value, out.restart_policy, cx, "RestartPolicy")) return false; break;
+      case 60: if (!get(m.value, out.runtime, cx, "Runtime")) return false; break;
+      case 61: if (!get(m.value, out.security_opt, cx, "SecurityOpt")) return false; break;
+      case 62: if (!get(m.value, out.shm_size, cx, "ShmSize")) return false; break;
+      case 63: if (!get(m.value, out.storage_opt, cx, "StorageOpt")) return false; break;
+      case 64: if (!get(m.value, out.sysctls, cx, "Sysctls")) return false; break;
+      case 65: if (!get(m.value, out.tmpfs, cx, "Tmpfs")) return false; break;
+      case 66: if (!get(m.value, out.ulimits, cx, "Ulimits")) return false; break;
+      case 67: if (!get(m.value, out.userns_mode, cx, "UsernsMode")) return false; break;
+      case 68: if (!get(m.value, out.uts_mode, cx, "UTSMode")) return false; break;
+      case 69: if (!get(m.value, out.volume_driver, cx, "VolumeDriver")) return false; break;
+      case 70: if (!get(m.value, out.volumes_from, cx, "VolumesFrom")) return false; break;
       default: break;
     }
   }
@@ -1323,7 +1367,7 @@ std::string first_unsupported(const host_config& in, api_version v) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, container_config& out) {
+bool read(const rapidjson::Value& v, container_config& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "ArgsEscaped",
@@ -1353,32 +1397,32 @@ bool read(const rapidjson::Value& v, container_config& out) {
       "WorkingDir",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.args_escaped); break;
-      case 1: get(m.value, out.attach_stderr); break;
-      case 2: get(m.value, out.attach_stdin); break;
-      case 3: get(m.value, out.attach_stdout); break;
-      case 4: get(m.value, out.cmd); break;
-      case 5: get(m.value, out.domainname); break;
-      case 6: get(m.value, out.entrypoint); break;
-      case 7: get(m.value, out.env); break;
-      case 8: get(m.value, out.exposed_ports); break;
-      case 9: get(m.value, out.healthcheck); break;
-      case 10: get(m.value, out.hostname); break;
-      case 11: get(m.value, out.image); break;
-      case 12: get(m.value, out.labels); break;
-      case 13: get(m.value, out.mac_address); break;
-      case 14: get(m.value, out.network_disabled); break;
-      case 15: get(m.value, out.on_build); break;
-      case 16: get(m.value, out.open_stdin); break;
-      case 17: get(m.value, out.shell); break;
-      case 18: get(m.value, out.stdin_once); break;
-      case 19: get(m.value, out.stop_signal); break;
-      case 20: get(m.value, out.stop_timeout); break;
-      case 21: get(m.value, out.tty); break;
-      case 22: get(m.value, out.user); break;
-      case 23: get(m.value, out.volumes); break;
-      case 24: get(m.value, out.working_dir); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.args_escaped, cx, "ArgsEscaped")) return false; break;
+      case 1: if (!get(m.value, out.attach_stderr, cx, "AttachStderr")) return false; break;
+      case 2: if (!get(m.value, out.attach_stdin, cx, "AttachStdin")) return false; break;
+      case 3: if (!get(m.value, out.attach_stdout, cx, "AttachStdout")) return false; break;
+      case 4: if (!get(m.value, out.cmd, cx, "Cmd")) return false; break;
+      case 5: if (!get(m.value, out.domainname, cx, "Domainname")) return false; break;
+      case 6: if (!get(m.value, out.entrypoint, cx, "Entrypoint")) return false; break;
+      case 7: if (!get(m.value, out.env, cx, "Env")) return false; break;
+      case 8: if (!get(m.value, out.exposed_ports, cx, "ExposedPorts")) return false; break;
+      case 9: if (!get(m.value, out.healthcheck, cx, "Healthcheck")) return false; break;
+      case 10: if (!get(m.value, out.hostname, cx, "Hostname")) return false; break;
+      case 11: if (!get(m.value, out.image, cx, "Image")) return false; break;
+      case 12: if (!get(m.value, out.labels, cx, "Labels")) return false; break;
+      case 13: if (!get(m.value, out.mac_address, cx, "MacAddress")) return false; break;
+      case 14: if (!get(m.value, out.network_disabled, cx, "NetworkDisabled")) return false; break;
+      case 15: if (!get(m.value, out.on_build, cx, "OnBuild")) return false; break;
+      case 16: if (!get(m.value, out.open_stdin, cx, "OpenStdin")) return false; break;
+      case 17: if (!get(m.value, out.shell, cx, "Shell")) return false; break;
+      case 18: if (!get(m.value, out.stdin_once, cx, "StdinOnce")) return false; break;
+      case 19: if (!get(m.value, out.stop_signal, cx, "StopSignal")) return false; break;
+      case 20: if (!get(m.value, out.stop_timeout, cx, "StopTimeout")) return false; break;
+      case 21: if (!get(m.value, out.tty, cx, "Tty")) return false; break;
+      case 22: if (!get(m.value, out.user, cx, "User")) return false; break;
+      case 23: if (!get(m.value, out.volumes, cx, "Volumes")) return false; break;
+      case 24: if (!get(m.value, out.working_dir, cx, "WorkingDir")) return false; break;
       default: break;
     }
   }
@@ -1425,7 +1469,7 @@ std::string first_unsupported(const container_config& in, api_version v) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, image_config& out) {
+bool read(const rapidjson::Value& v, image_config& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "ArgsEscaped",
@@ -1455,32 +1499,32 @@ bool read(const rapidjson::Value& v, image_config& out) {
       "WorkingDir",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.args_escaped); break;
-      case 1: get(m.value, out.attach_stderr); break;
-      case 2: get(m.value, out.attach_stdin); break;
-      case 3: get(m.value, out.attach_stdout); break;
-      case 4: get(m.value, out.cmd); break;
-      case 5: get(m.value, out.domainname); break;
-      case 6: get(m.value, out.entrypoint); break;
-      case 7: get(m.value, out.env); break;
-      case 8: get(m.value, out.exposed_ports); break;
-      case 9: get(m.value, out.healthcheck); break;
-      case 10: get(m.value, out.hostname); break;
-      case 11: get(m.value, out.image); break;
-      case 12: get(m.value, out.labels); break;
-      case 13: get(m.value, out.mac_address); break;
-      case 14: get(m.value, out.network_disabled); break;
-      case 15: get(m.value, out.on_build); break;
-      case 16: get(m.value, out.open_stdin); break;
-      case 17: get(m.value, out.shell); break;
-      case 18: get(m.value, out.stdin_once); break;
-      case 19: get(m.value, out.stop_signal); break;
-      case 20: get(m.value, out.stop_timeout); break;
-      case 21: get(m.value, out.tty); break;
-      case 22: get(m.value, out.user); break;
-      case 23: get(m.value, out.volumes); break;
-      case 24: get(m.value, out.working_dir); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.args_escaped, cx, "ArgsEscaped")) return false; break;
+      case 1: if (!get(m.value, out.attach_stderr, cx, "AttachStderr")) return false; break;
+      case 2: if (!get(m.value, out.attach_stdin, cx, "AttachStdin")) return false; break;
+      case 3: if (!get(m.value, out.attach_stdout, cx, "AttachStdout")) return false; break;
+      case 4: if (!get(m.value, out.cmd, cx, "Cmd")) return false; break;
+      case 5: if (!get(m.value, out.domainname, cx, "Domainname")) return false; break;
+      case 6: if (!get(m.value, out.entrypoint, cx, "Entrypoint")) return false; break;
+      case 7: if (!get(m.value, out.env, cx, "Env")) return false; break;
+      case 8: if (!get(m.value, out.exposed_ports, cx, "ExposedPorts")) return false; break;
+      case 9: if (!get(m.value, out.healthcheck, cx, "Healthcheck")) return false; break;
+      case 10: if (!get(m.value, out.hostname, cx, "Hostname")) return false; break;
+      case 11: if (!get(m.value, out.image, cx, "Image")) return false; break;
+      case 12: if (!get(m.value, out.labels, cx, "Labels")) return false; break;
+      case 13: if (!get(m.value, out.mac_address, cx, "MacAddress")) return false; break;
+      case 14: if (!get(m.value, out.network_disabled, cx, "NetworkDisabled")) return false; break;
+      case 15: if (!get(m.value, out.on_build, cx, "OnBuild")) return false; break;
+      case 16: if (!get(m.value, out.open_stdin, cx, "OpenStdin")) return false; break;
+      case 17: if (!get(m.value, out.shell, cx, "Shell")) return false; break;
+      case 18: if (!get(m.value, out.stdin_once, cx, "StdinOnce")) return false; break;
+      case 19: if (!get(m.value, out.stop_signal, cx, "StopSignal")) return false; break;
+      case 20: if (!get(m.value, out.stop_timeout, cx, "StopTimeout")) return false; break;
+      case 21: if (!get(m.value, out.tty, cx, "Tty")) return false; break;
+      case 22: if (!get(m.value, out.user, cx, "User")) return false; break;
+      case 23: if (!get(m.value, out.volumes, cx, "Volumes")) return false; break;
+      case 24: if (!get(m.value, out.working_dir, cx, "WorkingDir")) return false; break;
       default: break;
     }
   }
@@ -1527,7 +1571,7 @@ std::string first_unsupported(const image_config& in, api_version v) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, endpoint_ipam_config& out) {
+bool read(const rapidjson::Value& v, endpoint_ipam_config& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "IPv4Address",
@@ -1535,10 +1579,10 @@ bool read(const rapidjson::Value& v, endpoint_ipam_config& out) {
       "LinkLocalIPs",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.ipv4_address); break;
-      case 1: get(m.value, out.ipv6_address); break;
-      case 2: get(m.value, out.link_local_ips); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.ipv4_address, cx, "IPv4Address")) return false; break;
+      case 1: if (!get(m.value, out.ipv6_address, cx, "IPv6Address")) return false; break;
+      case 2: if (!get(m.value, out.link_local_ips, cx, "LinkLocalIPs")) return false; break;
       default: break;
     }
   }
@@ -1559,7 +1603,7 @@ std::string first_unsupported(const endpoint_ipam_config&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, endpoint_settings& out) {
+bool read(const rapidjson::Value& v, endpoint_settings& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Aliases",
@@ -1570,8 +1614,8 @@ bool read(const rapidjson::Value& v, endpoint_settings& out) {
       "GlobalIPv6Address",
       "GlobalIPv6PrefixLen",
       "GwPriority",
-      "IPAMConfig",
       "IPAddress",
+      "IPAMConfig",
       "IPPrefixLen",
       "IPv6Gateway",
       "Links",
@@ -1579,22 +1623,22 @@ bool read(const rapidjson::Value& v, endpoint_settings& out) {
       "NetworkID",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.aliases); break;
-      case 1: get(m.value, out.dns_names); break;
-      case 2: get(m.value, out.driver_opts); break;
-      case 3: get(m.value, out.endpoint_id); break;
-      case 4: get(m.value, out.gateway); break;
-      case 5: get(m.value, out.global_ipv6_address); break;
-      case 6: get(m.value, out.global_ipv6_prefix_len); break;
-      case 7: get(m.value, out.gw_priority); break;
-      case 8: get(m.value, out.ipam_config); break;
-      case 9: get(m.value, out.ip_address); break;
-      case 10: get(m.value, out.ip_prefix_len); break;
-      case 11: get(m.value, out.ipv6_gateway); break;
-      case 12: get(m.value, out.links); break;
-      case 13: get(m.value, out.mac_address); break;
-      case 14: get(m.value, out.network_id); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.aliases, cx, "Aliases")) return false; break;
+      case 1: if (!get(m.value, out.dns_names, cx, "DNSNames")) return false; break;
+      case 2: if (!get(m.value, out.driver_opts, cx, "DriverOpts")) return false; break;
+      case 3: if (!get(m.value, out.endpoint_id, cx, "EndpointID")) return false; break;
+      case 4: if (!get(m.value, out.gateway, cx, "Gateway")) return false; break;
+      case 5: if (!get(m.value, out.global_ipv6_address, cx, "GlobalIPv6Address")) return false; break;
+      case 6: if (!get(m.value, out.global_ipv6_prefix_len, cx, "GlobalIPv6PrefixLen")) return false; break;
+      case 7: if (!get(m.value, out.gw_priority, cx, "GwPriority")) return false; break;
+      case 8: if (!get(m.value, out.ip_address, cx, "IPAddress")) return false; break;
+      case 9: if (!get(m.value, out.ipam_config, cx, "IPAMConfig")) return false; break;
+      case 10: if (!get(m.value, out.ip_prefix_len, cx, "IPPrefixLen")) return false; break;
+      case 11: if (!get(m.value, out.ipv6_gateway, cx, "IPv6Gateway")) return false; break;
+      case 12: if (!get(m.value, out.links, cx, "Links")) return false; break;
+      case 13: if (!get(m.value, out.mac_address, cx, "MacAddress")) return false; break;
+      case 14: if (!get(m.value, out.network_id, cx, "NetworkID")) return false; break;
       default: break;
     }
   }
@@ -1629,14 +1673,14 @@ std::string first_unsupported(const endpoint_settings& in, api_version v) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, networking_config& out) {
+bool read(const rapidjson::Value& v, networking_config& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "EndpointsConfig",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.endpoints_config); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.endpoints_config, cx, "EndpointsConfig")) return false; break;
       default: break;
     }
   }
@@ -1659,16 +1703,16 @@ std::string first_unsupported(const networking_config& in, api_version v) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, address& out) {
+bool read(const rapidjson::Value& v, address& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Addr",
       "PrefixLen",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.addr); break;
-      case 1: get(m.value, out.prefix_len); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.addr, cx, "Addr")) return false; break;
+      case 1: if (!get(m.value, out.prefix_len, cx, "PrefixLen")) return false; break;
       default: break;
     }
   }
@@ -1688,7 +1732,7 @@ std::string first_unsupported(const address&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, network_settings& out) {
+bool read(const rapidjson::Value& v, network_settings& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Bridge",
@@ -1711,25 +1755,25 @@ bool read(const rapidjson::Value& v, network_settings& out) {
       "SecondaryIPv6Addresses",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.bridge); break;
-      case 1: get(m.value, out.endpoint_id); break;
-      case 2: get(m.value, out.gateway); break;
-      case 3: get(m.value, out.global_ipv6_address); break;
-      case 4: get(m.value, out.global_ipv6_prefix_len); break;
-      case 5: get(m.value, out.hairpin_mode); break;
-      case 6: get(m.value, out.ip_address); break;
-      case 7: get(m.value, out.ip_prefix_len); break;
-      case 8: get(m.value, out.ipv6_gateway); break;
-      case 9: get(m.value, out.link_local_ipv6_address); break;
-      case 10: get(m.value, out.link_local_ipv6_prefix_len); break;
-      case 11: get(m.value, out.mac_address); break;
-      case 12: get(m.value, out.networks); break;
-      case 13: get(m.value, out.ports); break;
-      case 14: get(m.value, out.sandbox_id); break;
-      case 15: get(m.value, out.sandbox_key); break;
-      case 16: get(m.value, out.secondary_ip_addresses); break;
-      case 17: get(m.value, out.secondary_ipv6_addresses); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.bridge, cx, "Bridge")) return false; break;
+      case 1: if (!get(m.value, out.endpoint_id, cx, "EndpointID")) return false; break;
+      case 2: if (!get(m.value, out.gateway, cx, "Gateway")) return false; break;
+      case 3: if (!get(m.value, out.global_ipv6_address, cx, "GlobalIPv6Address")) return false; break;
+      case 4: if (!get(m.value, out.global_ipv6_prefix_len, cx, "GlobalIPv6PrefixLen")) return false; break;
+      case 5: if (!get(m.value, out.hairpin_mode, cx, "HairpinMode")) return false; break;
+      case 6: if (!get(m.value, out.ip_address, cx, "IPAddress")) return false; break;
+      case 7: if (!get(m.value, out.ip_prefix_len, cx, "IPPrefixLen")) return false; break;
+      case 8: if (!get(m.value, out.ipv6_gateway, cx, "IPv6Gateway")) return false; break;
+      case 9: if (!get(m.value, out.link_local_ipv6_address, cx, "LinkLocalIPv6Address")) return false; break;
+      case 10: if (!get(m.value, out.link_local_ipv6_prefix_len, cx, "LinkLocalIPv6PrefixLen")) return false; break;
+      case 11: if (!get(m.value, out.mac_address, cx, "MacAddress")) return false; break;
+      case 12: if (!get(m.value, out.networks, cx, "Networks")) return false; break;
+      case 13: if (!get(m.value, out.ports, cx, "Ports")) return false; break;
+      case 14: if (!get(m.value, out.sandbox_id, cx, "SandboxID")) return false; break;
+      case 15: if (!get(m.value, out.sandbox_key, cx, "SandboxKey")) return false; break;
+      case 16: if (!get(m.value, out.secondary_ip_addresses, cx, "SecondaryIPAddresses")) return false; break;
+      case 17: if (!get(m.value, out.secondary_ipv6_addresses, cx, "SecondaryIPv6Addresses")) return false; break;
       default: break;
     }
   }
@@ -1769,18 +1813,32 @@ std::string first_unsupported(const network_settings& in, api_version v) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, driver_data& out) {
+bool read(const rapidjson::Value& v, driver_data& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Data",
       "Name",
   };
+  std::uint64_t seen = 0;
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.data); break;
-      case 1: get(m.value, out.name); break;
+    switch (member_index(names, v, m.name)) {
+      case 0:
+        if (!get_required(m.value, out.data, cx, "Data")) return false;
+        seen |= std::uint64_t{1} << 1;
+        break;
+      case 1:
+        if (!get_required(m.value, out.name, cx, "Name")) return false;
+        seen |= std::uint64_t{1} << 0;
+        break;
       default: break;
     }
+  }
+  if (seen != 0x3u) {
+    static constexpr std::string_view required[] = {
+        "Name",
+        "Data",
+    };
+    return check_required(cx, seen, required);
   }
   return true;
 }
@@ -1788,8 +1846,8 @@ bool read(const rapidjson::Value& v, driver_data& out) {
 bool write(json_writer& w, const driver_data& in) {
   bool ok = true;
   w.StartObject();
-  put(w, ok, "Name", in.name);
-  put(w, ok, "Data", in.data);
+  put_required(w, ok, "Name", in.name);
+  put_required(w, ok, "Data", in.data);
   w.EndObject();
   return ok;
 }
@@ -1798,14 +1856,14 @@ std::string first_unsupported(const driver_data&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, root_fs_storage_snapshot& out) {
+bool read(const rapidjson::Value& v, root_fs_storage_snapshot& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Name",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.name); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.name, cx, "Name")) return false; break;
       default: break;
     }
   }
@@ -1824,14 +1882,14 @@ std::string first_unsupported(const root_fs_storage_snapshot&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, root_fs_storage& out) {
+bool read(const rapidjson::Value& v, root_fs_storage& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Snapshot",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.snapshot); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.snapshot, cx, "Snapshot")) return false; break;
       default: break;
     }
   }
@@ -1850,14 +1908,14 @@ std::string first_unsupported(const root_fs_storage&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, storage& out) {
+bool read(const rapidjson::Value& v, storage& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "RootFS",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.root_fs); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.root_fs, cx, "RootFS")) return false; break;
       default: break;
     }
   }

@@ -6,18 +6,32 @@
 
 namespace berth::engine::json_detail {
 
-bool read(const rapidjson::Value& v, filesystem_change& out) {
+bool read(const rapidjson::Value& v, filesystem_change& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Kind",
       "Path",
   };
+  std::uint64_t seen = 0;
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.kind); break;
-      case 1: get(m.value, out.path); break;
+    switch (member_index(names, v, m.name)) {
+      case 0:
+        if (!get_required(m.value, out.kind, cx, "Kind")) return false;
+        seen |= std::uint64_t{1} << 1;
+        break;
+      case 1:
+        if (!get_required(m.value, out.path, cx, "Path")) return false;
+        seen |= std::uint64_t{1} << 0;
+        break;
       default: break;
     }
+  }
+  if (seen != 0x3u) {
+    static constexpr std::string_view required[] = {
+        "Path",
+        "Kind",
+    };
+    return check_required(cx, seen, required);
   }
   return true;
 }
@@ -25,8 +39,8 @@ bool read(const rapidjson::Value& v, filesystem_change& out) {
 bool write(json_writer& w, const filesystem_change& in) {
   bool ok = true;
   w.StartObject();
-  put(w, ok, "Path", in.path);
-  put(w, ok, "Kind", in.kind);
+  put_required(w, ok, "Path", in.path);
+  put_required(w, ok, "Kind", in.kind);
   w.EndObject();
   return ok;
 }
@@ -35,7 +49,7 @@ std::string first_unsupported(const filesystem_change&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, oci_platform& out) {
+bool read(const rapidjson::Value& v, oci_platform& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "architecture",
@@ -45,12 +59,12 @@ bool read(const rapidjson::Value& v, oci_platform& out) {
       "variant",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.architecture); break;
-      case 1: get(m.value, out.os); break;
-      case 2: get(m.value, out.os_features); break;
-      case 3: get(m.value, out.os_version); break;
-      case 4: get(m.value, out.variant); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.architecture, cx, "architecture")) return false; break;
+      case 1: if (!get(m.value, out.os, cx, "os")) return false; break;
+      case 2: if (!get(m.value, out.os_features, cx, "os.features")) return false; break;
+      case 3: if (!get(m.value, out.os_version, cx, "os.version")) return false; break;
+      case 4: if (!get(m.value, out.variant, cx, "variant")) return false; break;
       default: break;
     }
   }
@@ -73,7 +87,7 @@ std::string first_unsupported(const oci_platform&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, oci_descriptor& out) {
+bool read(const rapidjson::Value& v, oci_descriptor& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "annotations",
@@ -86,15 +100,15 @@ bool read(const rapidjson::Value& v, oci_descriptor& out) {
       "urls",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.annotations); break;
-      case 1: get(m.value, out.artifact_type); break;
-      case 2: get(m.value, out.data); break;
-      case 3: get(m.value, out.digest); break;
-      case 4: get(m.value, out.media_type); break;
-      case 5: get(m.value, out.platform); break;
-      case 6: get(m.value, out.size); break;
-      case 7: get(m.value, out.urls); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.annotations, cx, "annotations")) return false; break;
+      case 1: if (!get(m.value, out.artifact_type, cx, "artifactType")) return false; break;
+      case 2: if (!get(m.value, out.data, cx, "data")) return false; break;
+      case 3: if (!get(m.value, out.digest, cx, "digest")) return false; break;
+      case 4: if (!get(m.value, out.media_type, cx, "mediaType")) return false; break;
+      case 5: if (!get(m.value, out.platform, cx, "platform")) return false; break;
+      case 6: if (!get(m.value, out.size, cx, "size")) return false; break;
+      case 7: if (!get(m.value, out.urls, cx, "urls")) return false; break;
       default: break;
     }
   }
@@ -125,16 +139,16 @@ std::string first_unsupported(const oci_descriptor& in, api_version v) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, image_manifest_summary_size& out) {
+bool read(const rapidjson::Value& v, image_manifest_summary_size& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Content",
       "Total",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.content); break;
-      case 1: get(m.value, out.total); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.content, cx, "Content")) return false; break;
+      case 1: if (!get(m.value, out.total, cx, "Total")) return false; break;
       default: break;
     }
   }
@@ -154,7 +168,7 @@ std::string first_unsupported(const image_manifest_summary_size&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, signature_timestamp& out) {
+bool read(const rapidjson::Value& v, signature_timestamp& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Timestamp",
@@ -162,10 +176,10 @@ bool read(const rapidjson::Value& v, signature_timestamp& out) {
       "URI",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.timestamp); break;
-      case 1: get(m.value, out.type); break;
-      case 2: get(m.value, out.uri); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.timestamp, cx, "Timestamp")) return false; break;
+      case 1: if (!get(m.value, out.type, cx, "Type")) return false; break;
+      case 2: if (!get(m.value, out.uri, cx, "URI")) return false; break;
       default: break;
     }
   }
@@ -186,7 +200,7 @@ std::string first_unsupported(const signature_timestamp&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, signer_identity& out) {
+bool read(const rapidjson::Value& v, signer_identity& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "BuildConfigDigest",
@@ -208,24 +222,24 @@ bool read(const rapidjson::Value& v, signer_identity& out) {
       "SubjectAlternativeName",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.build_config_digest); break;
-      case 1: get(m.value, out.build_config_uri); break;
-      case 2: get(m.value, out.build_signer_digest); break;
-      case 3: get(m.value, out.build_signer_uri); break;
-      case 4: get(m.value, out.build_trigger); break;
-      case 5: get(m.value, out.certificate_issuer); break;
-      case 6: get(m.value, out.issuer); break;
-      case 7: get(m.value, out.run_invocation_uri); break;
-      case 8: get(m.value, out.runner_environment); break;
-      case 9: get(m.value, out.source_repository_digest); break;
-      case 10: get(m.value, out.source_repository_identifier); break;
-      case 11: get(m.value, out.source_repository_owner_identifier); break;
-      case 12: get(m.value, out.source_repository_owner_uri); break;
-      case 13: get(m.value, out.source_repository_ref); break;
-      case 14: get(m.value, out.source_repository_uri); break;
-      case 15: get(m.value, out.source_repository_visibility_at_signing); break;
-      case 16: get(m.value, out.subject_alternative_name); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.build_config_digest, cx, "BuildConfigDigest")) return false; break;
+      case 1: if (!get(m.value, out.build_config_uri, cx, "BuildConfigURI")) return false; break;
+      case 2: if (!get(m.value, out.build_signer_digest, cx, "BuildSignerDigest")) return false; break;
+      case 3: if (!get(m.value, out.build_signer_uri, cx, "BuildSignerURI")) return false; break;
+      case 4: if (!get(m.value, out.build_trigger, cx, "BuildTrigger")) return false; break;
+      case 5: if (!get(m.value, out.certificate_issuer, cx, "CertificateIssuer")) return false; break;
+      case 6: if (!get(m.value, out.issuer, cx, "Issuer")) return false; break;
+      case 7: if (!get(m.value, out.run_invocation_uri, cx, "RunInvocationURI")) return false; break;
+      case 8: if (!get(m.value, out.runner_environment, cx, "RunnerEnvironment")) return false; break;
+      case 9: if (!get(m.value, out.source_repository_digest, cx, "SourceRepositoryDigest")) return false; break;
+      case 10: if (!get(m.value, out.source_repository_identifier, cx, "SourceRepositoryIdentifier")) return false; break;
+      case 11: if (!get(m.value, out.source_repository_owner_identifier, cx, "SourceRepositoryOwnerIdentifier")) return false; break;
+      case 12: if (!get(m.value, out.source_repository_owner_uri, cx, "SourceRepositoryOwnerURI")) return false; break;
+      case 13: if (!get(m.value, out.source_repository_ref, cx, "SourceRepositoryRef")) return false; break;
+      case 14: if (!get(m.value, out.source_repository_uri, cx, "SourceRepositoryURI")) return false; break;
+      case 15: if (!get(m.value, out.source_repository_visibility_at_signing, cx, "SourceRepositoryVisibilityAtSigning")) return false; break;
+      case 16: if (!get(m.value, out.subject_alternative_name, cx, "SubjectAlternativeName")) return false; break;
       default: break;
     }
   }
@@ -260,7 +274,7 @@ std::string first_unsupported(const signer_identity&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, signature_identity& out) {
+bool read(const rapidjson::Value& v, signature_identity& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "DockerReference",
@@ -273,15 +287,15 @@ bool read(const rapidjson::Value& v, signature_identity& out) {
       "Warnings",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.docker_reference); break;
-      case 1: get(m.value, out.error); break;
-      case 2: get(m.value, out.known_signer); break;
-      case 3: get(m.value, out.name); break;
-      case 4: get(m.value, out.signature_type); break;
-      case 5: get(m.value, out.signer); break;
-      case 6: get(m.value, out.timestamps); break;
-      case 7: get(m.value, out.warnings); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.docker_reference, cx, "DockerReference")) return false; break;
+      case 1: if (!get(m.value, out.error, cx, "Error")) return false; break;
+      case 2: if (!get(m.value, out.known_signer, cx, "KnownSigner")) return false; break;
+      case 3: if (!get(m.value, out.name, cx, "Name")) return false; break;
+      case 4: if (!get(m.value, out.signature_type, cx, "SignatureType")) return false; break;
+      case 5: if (!get(m.value, out.signer, cx, "Signer")) return false; break;
+      case 6: if (!get(m.value, out.timestamps, cx, "Timestamps")) return false; break;
+      case 7: if (!get(m.value, out.warnings, cx, "Warnings")) return false; break;
       default: break;
     }
   }
@@ -307,14 +321,14 @@ std::string first_unsupported(const signature_identity&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, pull_identity& out) {
+bool read(const rapidjson::Value& v, pull_identity& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Repository",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.repository); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.repository, cx, "Repository")) return false; break;
       default: break;
     }
   }
@@ -333,16 +347,16 @@ std::string first_unsupported(const pull_identity&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, build_identity& out) {
+bool read(const rapidjson::Value& v, build_identity& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "CreatedAt",
       "Ref",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.created_at); break;
-      case 1: get(m.value, out.ref); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.created_at, cx, "CreatedAt")) return false; break;
+      case 1: if (!get(m.value, out.ref, cx, "Ref")) return false; break;
       default: break;
     }
   }
@@ -362,7 +376,7 @@ std::string first_unsupported(const build_identity&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, identity& out) {
+bool read(const rapidjson::Value& v, identity& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Build",
@@ -370,10 +384,10 @@ bool read(const rapidjson::Value& v, identity& out) {
       "Signature",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.build); break;
-      case 1: get(m.value, out.pull); break;
-      case 2: get(m.value, out.signature); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.build, cx, "Build")) return false; break;
+      case 1: if (!get(m.value, out.pull, cx, "Pull")) return false; break;
+      case 2: if (!get(m.value, out.signature, cx, "Signature")) return false; break;
       default: break;
     }
   }
@@ -394,14 +408,14 @@ std::string first_unsupported(const identity&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, image_manifest_summary_image_data_size& out) {
+bool read(const rapidjson::Value& v, image_manifest_summary_image_data_size& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Unpacked",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.unpacked); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.unpacked, cx, "Unpacked")) return false; break;
       default: break;
     }
   }
@@ -420,7 +434,7 @@ std::string first_unsupported(const image_manifest_summary_image_data_size&, api
   return {};
 }
 
-bool read(const rapidjson::Value& v, image_manifest_summary_image_data& out) {
+bool read(const rapidjson::Value& v, image_manifest_summary_image_data& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Containers",
@@ -429,11 +443,11 @@ bool read(const rapidjson::Value& v, image_manifest_summary_image_data& out) {
       "Size",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.containers); break;
-      case 1: get(m.value, out.identity); break;
-      case 2: get(m.value, out.platform); break;
-      case 3: get(m.value, out.size); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.containers, cx, "Containers")) return false; break;
+      case 1: if (!get(m.value, out.identity, cx, "Identity")) return false; break;
+      case 2: if (!get(m.value, out.platform, cx, "Platform")) return false; break;
+      case 3: if (!get(m.value, out.size, cx, "Size")) return false; break;
       default: break;
     }
   }
@@ -455,14 +469,14 @@ std::string first_unsupported(const image_manifest_summary_image_data&, api_vers
   return {};
 }
 
-bool read(const rapidjson::Value& v, image_manifest_summary_attestation_data& out) {
+bool read(const rapidjson::Value& v, image_manifest_summary_attestation_data& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "For",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.for_); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.for_, cx, "For")) return false; break;
       default: break;
     }
   }
@@ -481,7 +495,7 @@ std::string first_unsupported(const image_manifest_summary_attestation_data&, ap
   return {};
 }
 
-bool read(const rapidjson::Value& v, image_manifest_summary& out) {
+bool read(const rapidjson::Value& v, image_manifest_summary& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "AttestationData",
@@ -493,14 +507,14 @@ bool read(const rapidjson::Value& v, image_manifest_summary& out) {
       "Size",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.attestation_data); break;
-      case 1: get(m.value, out.available); break;
-      case 2: get(m.value, out.descriptor); break;
-      case 3: get(m.value, out.id); break;
-      case 4: get(m.value, out.image_data); break;
-      case 5: get(m.value, out.kind); break;
-      case 6: get(m.value, out.size); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.attestation_data, cx, "AttestationData")) return false; break;
+      case 1: if (!get(m.value, out.available, cx, "Available")) return false; break;
+      case 2: if (!get(m.value, out.descriptor, cx, "Descriptor")) return false; break;
+      case 3: if (!get(m.value, out.id, cx, "ID")) return false; break;
+      case 4: if (!get(m.value, out.image_data, cx, "ImageData")) return false; break;
+      case 5: if (!get(m.value, out.kind, cx, "Kind")) return false; break;
+      case 6: if (!get(m.value, out.size, cx, "Size")) return false; break;
       default: break;
     }
   }
@@ -529,18 +543,28 @@ std::string first_unsupported(const image_manifest_summary& in, api_version v) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, image_inspect_root_fs& out) {
+bool read(const rapidjson::Value& v, image_inspect_root_fs& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Layers",
       "Type",
   };
+  std::uint64_t seen = 0;
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.layers); break;
-      case 1: get(m.value, out.type); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.layers, cx, "Layers")) return false; break;
+      case 1:
+        if (!get_required(m.value, out.type, cx, "Type")) return false;
+        seen |= std::uint64_t{1} << 0;
+        break;
       default: break;
     }
+  }
+  if (seen != 0x1u) {
+    static constexpr std::string_view required[] = {
+        "Type",
+    };
+    return check_required(cx, seen, required);
   }
   return true;
 }
@@ -548,7 +572,7 @@ bool read(const rapidjson::Value& v, image_inspect_root_fs& out) {
 bool write(json_writer& w, const image_inspect_root_fs& in) {
   bool ok = true;
   w.StartObject();
-  put(w, ok, "Type", in.type);
+  put_required(w, ok, "Type", in.type);
   put(w, ok, "Layers", in.layers);
   w.EndObject();
   return ok;
@@ -558,14 +582,14 @@ std::string first_unsupported(const image_inspect_root_fs&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, image_inspect_metadata& out) {
+bool read(const rapidjson::Value& v, image_inspect_metadata& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "LastTagTime",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.last_tag_time); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.last_tag_time, cx, "LastTagTime")) return false; break;
       default: break;
     }
   }
@@ -584,7 +608,7 @@ std::string first_unsupported(const image_inspect_metadata&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, image_inspect& out) {
+bool read(const rapidjson::Value& v, image_inspect& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Architecture",
@@ -612,30 +636,30 @@ bool read(const rapidjson::Value& v, image_inspect& out) {
       "VirtualSize",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.architecture); break;
-      case 1: get(m.value, out.author); break;
-      case 2: get(m.value, out.comment); break;
-      case 3: get(m.value, out.config); break;
-      case 4: get(m.value, out.container); break;
-      case 5: get(m.value, out.container_config); break;
-      case 6: get(m.value, out.created); break;
-      case 7: get(m.value, out.descriptor); break;
-      case 8: get(m.value, out.docker_version); break;
-      case 9: get(m.value, out.graph_driver); break;
-      case 10: get(m.value, out.id); break;
-      case 11: get(m.value, out.identity); break;
-      case 12: get(m.value, out.manifests); break;
-      case 13: get(m.value, out.metadata); break;
-      case 14: get(m.value, out.os); break;
-      case 15: get(m.value, out.os_version); break;
-      case 16: get(m.value, out.parent); break;
-      case 17: get(m.value, out.repo_digests); break;
-      case 18: get(m.value, out.repo_tags); break;
-      case 19: get(m.value, out.root_fs); break;
-      case 20: get(m.value, out.size); break;
-      case 21: get(m.value, out.variant); break;
-      case 22: get(m.value, out.virtual_size); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.architecture, cx, "Architecture")) return false; break;
+      case 1: if (!get(m.value, out.author, cx, "Author")) return false; break;
+      case 2: if (!get(m.value, out.comment, cx, "Comment")) return false; break;
+      case 3: if (!get(m.value, out.config, cx, "Config")) return false; break;
+      case 4: if (!get(m.value, out.container, cx, "Container")) return false; break;
+      case 5: if (!get(m.value, out.container_config, cx, "ContainerConfig")) return false; break;
+      case 6: if (!get(m.value, out.created, cx, "Created")) return false; break;
+      case 7: if (!get(m.value, out.descriptor, cx, "Descriptor")) return false; break;
+      case 8: if (!get(m.value, out.docker_version, cx, "DockerVersion")) return false; break;
+      case 9: if (!get(m.value, out.graph_driver, cx, "GraphDriver")) return false; break;
+      case 10: if (!get(m.value, out.id, cx, "Id")) return false; break;
+      case 11: if (!get(m.value, out.identity, cx, "Identity")) return false; break;
+      case 12: if (!get(m.value, out.manifests, cx, "Manifests")) return false; break;
+      case 13: if (!get(m.value, out.metadata, cx, "Metadata")) return false; break;
+      case 14: if (!get(m.value, out.os, cx, "Os")) return false; break;
+      case 15: if (!get(m.value, out.os_version, cx, "OsVersion")) return false; break;
+      case 16: if (!get(m.value, out.parent, cx, "Parent")) return false; break;
+      case 17: if (!get(m.value, out.repo_digests, cx, "RepoDigests")) return false; break;
+      case 18: if (!get(m.value, out.repo_tags, cx, "RepoTags")) return false; break;
+      case 19: if (!get(m.value, out.root_fs, cx, "RootFS")) return false; break;
+      case 20: if (!get(m.value, out.size, cx, "Size")) return false; break;
+      case 21: if (!get(m.value, out.variant, cx, "Variant")) return false; break;
+      case 22: if (!get(m.value, out.virtual_size, cx, "VirtualSize")) return false; break;
       default: break;
     }
   }
@@ -695,7 +719,7 @@ std::string first_unsupported(const image_inspect& in, api_version v) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, image_summary& out) {
+bool read(const rapidjson::Value& v, image_summary& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Containers",
@@ -711,22 +735,64 @@ bool read(const rapidjson::Value& v, image_summary& out) {
       "Size",
       "VirtualSize",
   };
+  std::uint64_t seen = 0;
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.containers); break;
-      case 1: get(m.value, out.created); break;
-      case 2: get(m.value, out.descriptor); break;
-      case 3: get(m.value, out.id); break;
-      case 4: get(m.value, out.labels); break;
-      case 5: get(m.value, out.manifests); break;
-      case 6: get(m.value, out.parent_id); break;
-      case 7: get(m.value, out.repo_digests); break;
-      case 8: get(m.value, out.repo_tags); break;
-      case 9: get(m.value, out.shared_size); break;
-      case 10: get(m.value, out.size); break;
-      case 11: get(m.value, out.virtual_size); break;
+    switch (member_index(names, v, m.name)) {
+      case 0:
+        if (!get_required(m.value, out.containers, cx, "Containers")) return false;
+        seen |= std::uint64_t{1} << 8;
+        break;
+      case 1:
+        if (!get_required(m.value, out.created, cx, "Created")) return false;
+        seen |= std::uint64_t{1} << 4;
+        break;
+      case 2: if (!get(m.value, out.descriptor, cx, "Descriptor")) return false; break;
+      case 3:
+        if (!get_required(m.value, out.id, cx, "Id")) return false;
+        seen |= std::uint64_t{1} << 0;
+        break;
+      case 4:
+        if (!get_required(m.value, out.labels, cx, "Labels")) return false;
+        seen |= std::uint64_t{1} << 7;
+        break;
+      case 5: if (!get(m.value, out.manifests, cx, "Manifests")) return false; break;
+      case 6:
+        if (!get_required(m.value, out.parent_id, cx, "ParentId")) return false;
+        seen |= std::uint64_t{1} << 1;
+        break;
+      case 7:
+        if (!get_required(m.value, out.repo_digests, cx, "RepoDigests")) return false;
+        seen |= std::uint64_t{1} << 3;
+        break;
+      case 8:
+        if (!get_required(m.value, out.repo_tags, cx, "RepoTags")) return false;
+        seen |= std::uint64_t{1} << 2;
+        break;
+      case 9:
+        if (!get_required(m.value, out.shared_size, cx, "SharedSize")) return false;
+        seen |= std::uint64_t{1} << 6;
+        break;
+      case 10:
+        if (!get_required(m.value, out.size, cx, "Size")) return false;
+        seen |= std::uint64_t{1} << 5;
+        break;
+      case 11: if (!get(m.value, out.virtual_size, cx, "VirtualSize")) return false; break;
       default: break;
     }
+  }
+  if (seen != 0x1ffu) {
+    static constexpr std::string_view required[] = {
+        "Id",
+        "ParentId",
+        "RepoTags",
+        "RepoDigests",
+        "Created",
+        "Size",
+        "SharedSize",
+        "Labels",
+        "Containers",
+    };
+    return check_required(cx, seen, required);
   }
   return true;
 }
@@ -734,15 +800,15 @@ bool read(const rapidjson::Value& v, image_summary& out) {
 bool write(json_writer& w, const image_summary& in) {
   bool ok = true;
   w.StartObject();
-  put(w, ok, "Id", in.id);
-  put(w, ok, "ParentId", in.parent_id);
-  put(w, ok, "RepoTags", in.repo_tags);
-  put(w, ok, "RepoDigests", in.repo_digests);
-  put(w, ok, "Created", in.created);
-  put(w, ok, "Size", in.size);
-  put(w, ok, "SharedSize", in.shared_size);
-  put(w, ok, "Labels", in.labels);
-  put(w, ok, "Containers", in.containers);
+  put_required(w, ok, "Id", in.id);
+  put_required(w, ok, "ParentId", in.parent_id);
+  put_required(w, ok, "RepoTags", in.repo_tags);
+  put_required(w, ok, "RepoDigests", in.repo_digests);
+  put_required(w, ok, "Created", in.created);
+  put_required(w, ok, "Size", in.size);
+  put_required(w, ok, "SharedSize", in.shared_size);
+  put_required(w, ok, "Labels", in.labels);
+  put_required(w, ok, "Containers", in.containers);
   put(w, ok, "Manifests", in.manifests);
   put(w, ok, "Descriptor", in.descriptor);
   put(w, ok, "VirtualSize", in.virtual_size);
@@ -764,7 +830,7 @@ std::string first_unsupported(const image_summary& in, api_version v) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, images_disk_usage& out) {
+bool read(const rapidjson::Value& v, images_disk_usage& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "ActiveCount",
@@ -774,12 +840,12 @@ bool read(const rapidjson::Value& v, images_disk_usage& out) {
       "TotalSize",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.active_count); break;
-      case 1: get(m.value, out.items); break;
-      case 2: get(m.value, out.reclaimable); break;
-      case 3: get(m.value, out.total_count); break;
-      case 4: get(m.value, out.total_size); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.active_count, cx, "ActiveCount")) return false; break;
+      case 1: if (!get(m.value, out.items, cx, "Items")) return false; break;
+      case 2: if (!get(m.value, out.reclaimable, cx, "Reclaimable")) return false; break;
+      case 3: if (!get(m.value, out.total_count, cx, "TotalCount")) return false; break;
+      case 4: if (!get(m.value, out.total_size, cx, "TotalSize")) return false; break;
       default: break;
     }
   }
@@ -802,7 +868,7 @@ std::string first_unsupported(const images_disk_usage&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, auth_config& out) {
+bool read(const rapidjson::Value& v, auth_config& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "email",
@@ -811,11 +877,11 @@ bool read(const rapidjson::Value& v, auth_config& out) {
       "username",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.email); break;
-      case 1: get(m.value, out.password); break;
-      case 2: get(m.value, out.serveraddress); break;
-      case 3: get(m.value, out.username); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.email, cx, "email")) return false; break;
+      case 1: if (!get(m.value, out.password, cx, "password")) return false; break;
+      case 2: if (!get(m.value, out.serveraddress, cx, "serveraddress")) return false; break;
+      case 3: if (!get(m.value, out.username, cx, "username")) return false; break;
       default: break;
     }
   }
@@ -837,18 +903,28 @@ std::string first_unsupported(const auth_config&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, auth_response& out) {
+bool read(const rapidjson::Value& v, auth_response& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "IdentityToken",
       "Status",
   };
+  std::uint64_t seen = 0;
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.identity_token); break;
-      case 1: get(m.value, out.status); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.identity_token, cx, "IdentityToken")) return false; break;
+      case 1:
+        if (!get_required(m.value, out.status, cx, "Status")) return false;
+        seen |= std::uint64_t{1} << 0;
+        break;
       default: break;
     }
+  }
+  if (seen != 0x1u) {
+    static constexpr std::string_view required[] = {
+        "Status",
+    };
+    return check_required(cx, seen, required);
   }
   return true;
 }
@@ -856,7 +932,7 @@ bool read(const rapidjson::Value& v, auth_response& out) {
 bool write(json_writer& w, const auth_response& in) {
   bool ok = true;
   w.StartObject();
-  put(w, ok, "Status", in.status);
+  put_required(w, ok, "Status", in.status);
   put(w, ok, "IdentityToken", in.identity_token);
   w.EndObject();
   return ok;
@@ -866,7 +942,7 @@ std::string first_unsupported(const auth_response&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, process_config& out) {
+bool read(const rapidjson::Value& v, process_config& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "arguments",
@@ -876,12 +952,12 @@ bool read(const rapidjson::Value& v, process_config& out) {
       "user",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.arguments); break;
-      case 1: get(m.value, out.entrypoint); break;
-      case 2: get(m.value, out.privileged); break;
-      case 3: get(m.value, out.tty); break;
-      case 4: get(m.value, out.user); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.arguments, cx, "arguments")) return false; break;
+      case 1: if (!get(m.value, out.entrypoint, cx, "entrypoint")) return false; break;
+      case 2: if (!get(m.value, out.privileged, cx, "privileged")) return false; break;
+      case 3: if (!get(m.value, out.tty, cx, "tty")) return false; break;
+      case 4: if (!get(m.value, out.user, cx, "user")) return false; break;
       default: break;
     }
   }
@@ -904,14 +980,14 @@ std::string first_unsupported(const process_config&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, object_version& out) {
+bool read(const rapidjson::Value& v, object_version& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Index",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.index); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.index, cx, "Index")) return false; break;
       default: break;
     }
   }
@@ -930,16 +1006,16 @@ std::string first_unsupported(const object_version&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, cluster_volume_spec_access_mode_secrets_item& out) {
+bool read(const rapidjson::Value& v, cluster_volume_spec_access_mode_secrets_item& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Key",
       "Secret",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.key); break;
-      case 1: get(m.value, out.secret); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.key, cx, "Key")) return false; break;
+      case 1: if (!get(m.value, out.secret, cx, "Secret")) return false; break;
       default: break;
     }
   }
@@ -959,14 +1035,14 @@ std::string first_unsupported(const cluster_volume_spec_access_mode_secrets_item
   return {};
 }
 
-bool read(const rapidjson::Value& v, topology& out) {
+bool read(const rapidjson::Value& v, topology& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Segments",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.segments); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.segments, cx, "Segments")) return false; break;
       default: break;
     }
   }
@@ -985,16 +1061,16 @@ std::string first_unsupported(const topology&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, cluster_volume_spec_access_mode_accessibility_requirements& out) {
+bool read(const rapidjson::Value& v, cluster_volume_spec_access_mode_accessibility_requirements& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Preferred",
       "Requisite",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.preferred); break;
-      case 1: get(m.value, out.requisite); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.preferred, cx, "Preferred")) return false; break;
+      case 1: if (!get(m.value, out.requisite, cx, "Requisite")) return false; break;
       default: break;
     }
   }
@@ -1014,16 +1090,16 @@ std::string first_unsupported(const cluster_volume_spec_access_mode_accessibilit
   return {};
 }
 
-bool read(const rapidjson::Value& v, cluster_volume_spec_access_mode_capacity_range& out) {
+bool read(const rapidjson::Value& v, cluster_volume_spec_access_mode_capacity_range& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "LimitBytes",
       "RequiredBytes",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.limit_bytes); break;
-      case 1: get(m.value, out.required_bytes); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.limit_bytes, cx, "LimitBytes")) return false; break;
+      case 1: if (!get(m.value, out.required_bytes, cx, "RequiredBytes")) return false; break;
       default: break;
     }
   }
@@ -1043,7 +1119,7 @@ std::string first_unsupported(const cluster_volume_spec_access_mode_capacity_ran
   return {};
 }
 
-bool read(const rapidjson::Value& v, cluster_volume_spec_access_mode& out) {
+bool read(const rapidjson::Value& v, cluster_volume_spec_access_mode& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "AccessibilityRequirements",
@@ -1055,14 +1131,14 @@ bool read(const rapidjson::Value& v, cluster_volume_spec_access_mode& out) {
       "Sharing",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.accessibility_requirements); break;
-      case 1: get(m.value, out.availability); break;
-      case 2: get(m.value, out.capacity_range); break;
-      case 3: get(m.value, out.mount_volume); break;
-      case 4: get(m.value, out.scope); break;
-      case 5: get(m.value, out.secrets); break;
-      case 6: get(m.value, out.sharing); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.accessibility_requirements, cx, "AccessibilityRequirements")) return false; break;
+      case 1: if (!get(m.value, out.availability, cx, "Availability")) return false; break;
+      case 2: if (!get(m.value, out.capacity_range, cx, "CapacityRange")) return false; break;
+      case 3: if (!get(m.value, out.mount_volume, cx, "MountVolume")) return false; break;
+      case 4: if (!get(m.value, out.scope, cx, "Scope")) return false; break;
+      case 5: if (!get(m.value, out.secrets, cx, "Secrets")) return false; break;
+      case 6: if (!get(m.value, out.sharing, cx, "Sharing")) return false; break;
       default: break;
     }
   }
@@ -1087,16 +1163,16 @@ std::string first_unsupported(const cluster_volume_spec_access_mode&, api_versio
   return {};
 }
 
-bool read(const rapidjson::Value& v, cluster_volume_spec& out) {
+bool read(const rapidjson::Value& v, cluster_volume_spec& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "AccessMode",
       "Group",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.access_mode); break;
-      case 1: get(m.value, out.group); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.access_mode, cx, "AccessMode")) return false; break;
+      case 1: if (!get(m.value, out.group, cx, "Group")) return false; break;
       default: break;
     }
   }
@@ -1116,7 +1192,7 @@ std::string first_unsupported(const cluster_volume_spec&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, cluster_volume_info& out) {
+bool read(const rapidjson::Value& v, cluster_volume_info& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "AccessibleTopology",
@@ -1125,11 +1201,11 @@ bool read(const rapidjson::Value& v, cluster_volume_info& out) {
       "VolumeID",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.accessible_topology); break;
-      case 1: get(m.value, out.capacity_bytes); break;
-      case 2: get(m.value, out.volume_context); break;
-      case 3: get(m.value, out.volume_id); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.accessible_topology, cx, "AccessibleTopology")) return false; break;
+      case 1: if (!get(m.value, out.capacity_bytes, cx, "CapacityBytes")) return false; break;
+      case 2: if (!get(m.value, out.volume_context, cx, "VolumeContext")) return false; break;
+      case 3: if (!get(m.value, out.volume_id, cx, "VolumeID")) return false; break;
       default: break;
     }
   }
@@ -1151,7 +1227,7 @@ std::string first_unsupported(const cluster_volume_info&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, cluster_volume_publish_status_item& out) {
+bool read(const rapidjson::Value& v, cluster_volume_publish_status_item& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "NodeID",
@@ -1159,10 +1235,10 @@ bool read(const rapidjson::Value& v, cluster_volume_publish_status_item& out) {
       "State",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.node_id); break;
-      case 1: get(m.value, out.publish_context); break;
-      case 2: get(m.value, out.state); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.node_id, cx, "NodeID")) return false; break;
+      case 1: if (!get(m.value, out.publish_context, cx, "PublishContext")) return false; break;
+      case 2: if (!get(m.value, out.state, cx, "State")) return false; break;
       default: break;
     }
   }
@@ -1183,7 +1259,7 @@ std::string first_unsupported(const cluster_volume_publish_status_item&, api_ver
   return {};
 }
 
-bool read(const rapidjson::Value& v, cluster_volume& out) {
+bool read(const rapidjson::Value& v, cluster_volume& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "CreatedAt",
@@ -1195,14 +1271,14 @@ bool read(const rapidjson::Value& v, cluster_volume& out) {
       "Version",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.created_at); break;
-      case 1: get(m.value, out.id); break;
-      case 2: get(m.value, out.info); break;
-      case 3: get(m.value, out.publish_status); break;
-      case 4: get(m.value, out.spec); break;
-      case 5: get(m.value, out.updated_at); break;
-      case 6: get(m.value, out.version); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.created_at, cx, "CreatedAt")) return false; break;
+      case 1: if (!get(m.value, out.id, cx, "ID")) return false; break;
+      case 2: if (!get(m.value, out.info, cx, "Info")) return false; break;
+      case 3: if (!get(m.value, out.publish_status, cx, "PublishStatus")) return false; break;
+      case 4: if (!get(m.value, out.spec, cx, "Spec")) return false; break;
+      case 5: if (!get(m.value, out.updated_at, cx, "UpdatedAt")) return false; break;
+      case 6: if (!get(m.value, out.version, cx, "Version")) return false; break;
       default: break;
     }
   }
@@ -1227,18 +1303,32 @@ std::string first_unsupported(const cluster_volume&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, volume_usage_data& out) {
+bool read(const rapidjson::Value& v, volume_usage_data& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "RefCount",
       "Size",
   };
+  std::uint64_t seen = 0;
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.ref_count); break;
-      case 1: get(m.value, out.size); break;
+    switch (member_index(names, v, m.name)) {
+      case 0:
+        if (!get_required(m.value, out.ref_count, cx, "RefCount")) return false;
+        seen |= std::uint64_t{1} << 1;
+        break;
+      case 1:
+        if (!get_required(m.value, out.size, cx, "Size")) return false;
+        seen |= std::uint64_t{1} << 0;
+        break;
       default: break;
     }
+  }
+  if (seen != 0x3u) {
+    static constexpr std::string_view required[] = {
+        "Size",
+        "RefCount",
+    };
+    return check_required(cx, seen, required);
   }
   return true;
 }
@@ -1246,8 +1336,8 @@ bool read(const rapidjson::Value& v, volume_usage_data& out) {
 bool write(json_writer& w, const volume_usage_data& in) {
   bool ok = true;
   w.StartObject();
-  put(w, ok, "Size", in.size);
-  put(w, ok, "RefCount", in.ref_count);
+  put_required(w, ok, "Size", in.size);
+  put_required(w, ok, "RefCount", in.ref_count);
   w.EndObject();
   return ok;
 }
@@ -1256,7 +1346,7 @@ std::string first_unsupported(const volume_usage_data&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, volume& out) {
+bool read(const rapidjson::Value& v, volume& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "ClusterVolume",
@@ -1270,20 +1360,50 @@ bool read(const rapidjson::Value& v, volume& out) {
       "Status",
       "UsageData",
   };
+  std::uint64_t seen = 0;
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.cluster_volume); break;
-      case 1: get(m.value, out.created_at); break;
-      case 2: get(m.value, out.driver); break;
-      case 3: get(m.value, out.labels); break;
-      case 4: get(m.value, out.mountpoint); break;
-      case 5: get(m.value, out.name); break;
-      case 6: get(m.value, out.options); break;
-      case 7: get(m.value, out.scope); break;
-      case 8: get(m.value, out.status); break;
-      case 9: get(m.value, out.usage_data); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.cluster_volume, cx, "ClusterVolume")) return false; break;
+      case 1: if (!get(m.value, out.created_at, cx, "CreatedAt")) return false; break;
+      case 2:
+        if (!get_required(m.value, out.driver, cx, "Driver")) return false;
+        seen |= std::uint64_t{1} << 1;
+        break;
+      case 3:
+        if (!get_required(m.value, out.labels, cx, "Labels")) return false;
+        seen |= std::uint64_t{1} << 3;
+        break;
+      case 4:
+        if (!get_required(m.value, out.mountpoint, cx, "Mountpoint")) return false;
+        seen |= std::uint64_t{1} << 2;
+        break;
+      case 5:
+        if (!get_required(m.value, out.name, cx, "Name")) return false;
+        seen |= std::uint64_t{1} << 0;
+        break;
+      case 6:
+        if (!get_required(m.value, out.options, cx, "Options")) return false;
+        seen |= std::uint64_t{1} << 5;
+        break;
+      case 7:
+        if (!get_required(m.value, out.scope, cx, "Scope")) return false;
+        seen |= std::uint64_t{1} << 4;
+        break;
+      case 8: if (!get(m.value, out.status, cx, "Status")) return false; break;
+      case 9: if (!get(m.value, out.usage_data, cx, "UsageData")) return false; break;
       default: break;
     }
+  }
+  if (seen != 0x3fu) {
+    static constexpr std::string_view required[] = {
+        "Name",
+        "Driver",
+        "Mountpoint",
+        "Labels",
+        "Scope",
+        "Options",
+    };
+    return check_required(cx, seen, required);
   }
   return true;
 }
@@ -1291,15 +1411,15 @@ bool read(const rapidjson::Value& v, volume& out) {
 bool write(json_writer& w, const volume& in) {
   bool ok = true;
   w.StartObject();
-  put(w, ok, "Name", in.name);
-  put(w, ok, "Driver", in.driver);
-  put(w, ok, "Mountpoint", in.mountpoint);
+  put_required(w, ok, "Name", in.name);
+  put_required(w, ok, "Driver", in.driver);
+  put_required(w, ok, "Mountpoint", in.mountpoint);
   put(w, ok, "CreatedAt", in.created_at);
   put(w, ok, "Status", in.status);
-  put(w, ok, "Labels", in.labels);
-  put(w, ok, "Scope", in.scope);
+  put_required(w, ok, "Labels", in.labels);
+  put_required(w, ok, "Scope", in.scope);
   put(w, ok, "ClusterVolume", in.cluster_volume);
-  put(w, ok, "Options", in.options);
+  put_required(w, ok, "Options", in.options);
   put(w, ok, "UsageData", in.usage_data);
   w.EndObject();
   return ok;
@@ -1310,7 +1430,7 @@ std::string first_unsupported(const volume& in, api_version v) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, volumes_disk_usage& out) {
+bool read(const rapidjson::Value& v, volumes_disk_usage& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "ActiveCount",
@@ -1320,12 +1440,12 @@ bool read(const rapidjson::Value& v, volumes_disk_usage& out) {
       "TotalSize",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.active_count); break;
-      case 1: get(m.value, out.items); break;
-      case 2: get(m.value, out.reclaimable); break;
-      case 3: get(m.value, out.total_count); break;
-      case 4: get(m.value, out.total_size); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.active_count, cx, "ActiveCount")) return false; break;
+      case 1: if (!get(m.value, out.items, cx, "Items")) return false; break;
+      case 2: if (!get(m.value, out.reclaimable, cx, "Reclaimable")) return false; break;
+      case 3: if (!get(m.value, out.total_count, cx, "TotalCount")) return false; break;
+      case 4: if (!get(m.value, out.total_size, cx, "TotalSize")) return false; break;
       default: break;
     }
   }
@@ -1348,7 +1468,7 @@ std::string first_unsupported(const volumes_disk_usage&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, volume_create_request& out) {
+bool read(const rapidjson::Value& v, volume_create_request& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "ClusterVolumeSpec",
@@ -1358,12 +1478,12 @@ bool read(const rapidjson::Value& v, volume_create_request& out) {
       "Name",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.cluster_volume_spec); break;
-      case 1: get(m.value, out.driver); break;
-      case 2: get(m.value, out.driver_opts); break;
-      case 3: get(m.value, out.labels); break;
-      case 4: get(m.value, out.name); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.cluster_volume_spec, cx, "ClusterVolumeSpec")) return false; break;
+      case 1: if (!get(m.value, out.driver, cx, "Driver")) return false; break;
+      case 2: if (!get(m.value, out.driver_opts, cx, "DriverOpts")) return false; break;
+      case 3: if (!get(m.value, out.labels, cx, "Labels")) return false; break;
+      case 4: if (!get(m.value, out.name, cx, "Name")) return false; break;
       default: break;
     }
   }
@@ -1387,16 +1507,16 @@ std::string first_unsupported(const volume_create_request& in, api_version v) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, volume_list_response& out) {
+bool read(const rapidjson::Value& v, volume_list_response& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Volumes",
       "Warnings",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.volumes); break;
-      case 1: get(m.value, out.warnings); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.volumes, cx, "Volumes")) return false; break;
+      case 1: if (!get(m.value, out.warnings, cx, "Warnings")) return false; break;
       default: break;
     }
   }
@@ -1420,7 +1540,7 @@ std::string first_unsupported(const volume_list_response& in, api_version v) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, ipam_config& out) {
+bool read(const rapidjson::Value& v, ipam_config& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "AuxiliaryAddresses",
@@ -1429,11 +1549,11 @@ bool read(const rapidjson::Value& v, ipam_config& out) {
       "Subnet",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.auxiliary_addresses); break;
-      case 1: get(m.value, out.gateway); break;
-      case 2: get(m.value, out.ip_range); break;
-      case 3: get(m.value, out.subnet); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.auxiliary_addresses, cx, "AuxiliaryAddresses")) return false; break;
+      case 1: if (!get(m.value, out.gateway, cx, "Gateway")) return false; break;
+      case 2: if (!get(m.value, out.ip_range, cx, "IPRange")) return false; break;
+      case 3: if (!get(m.value, out.subnet, cx, "Subnet")) return false; break;
       default: break;
     }
   }
@@ -1455,7 +1575,7 @@ std::string first_unsupported(const ipam_config&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, ipam& out) {
+bool read(const rapidjson::Value& v, ipam& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Config",
@@ -1463,10 +1583,10 @@ bool read(const rapidjson::Value& v, ipam& out) {
       "Options",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.config); break;
-      case 1: get(m.value, out.driver); break;
-      case 2: get(m.value, out.options); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.config, cx, "Config")) return false; break;
+      case 1: if (!get(m.value, out.driver, cx, "Driver")) return false; break;
+      case 2: if (!get(m.value, out.options, cx, "Options")) return false; break;
       default: break;
     }
   }
@@ -1487,14 +1607,14 @@ std::string first_unsupported(const ipam&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, config_reference& out) {
+bool read(const rapidjson::Value& v, config_reference& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Network",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.network); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.network, cx, "Network")) return false; break;
       default: break;
     }
   }
@@ -1513,16 +1633,16 @@ std::string first_unsupported(const config_reference&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, peer_info& out) {
+bool read(const rapidjson::Value& v, peer_info& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "IP",
       "Name",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.ip); break;
-      case 1: get(m.value, out.name); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.ip, cx, "IP")) return false; break;
+      case 1: if (!get(m.value, out.name, cx, "Name")) return false; break;
       default: break;
     }
   }
@@ -1542,7 +1662,7 @@ std::string first_unsupported(const peer_info&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, network_container& out) {
+bool read(const rapidjson::Value& v, network_container& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "EndpointID",
@@ -1552,12 +1672,12 @@ bool read(const rapidjson::Value& v, network_container& out) {
       "Name",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.endpoint_id); break;
-      case 1: get(m.value, out.ipv4_address); break;
-      case 2: get(m.value, out.ipv6_address); break;
-      case 3: get(m.value, out.mac_address); break;
-      case 4: get(m.value, out.name); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.endpoint_id, cx, "EndpointID")) return false; break;
+      case 1: if (!get(m.value, out.ipv4_address, cx, "IPv4Address")) return false; break;
+      case 2: if (!get(m.value, out.ipv6_address, cx, "IPv6Address")) return false; break;
+      case 3: if (!get(m.value, out.mac_address, cx, "MacAddress")) return false; break;
+      case 4: if (!get(m.value, out.name, cx, "Name")) return false; break;
       default: break;
     }
   }
@@ -1580,7 +1700,7 @@ std::string first_unsupported(const network_container&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, network& out) {
+bool read(const rapidjson::Value& v, network& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Attachable",
@@ -1591,10 +1711,10 @@ bool read(const rapidjson::Value& v, network& out) {
       "Driver",
       "EnableIPv4",
       "EnableIPv6",
-      "IPAM",
       "Id",
       "Ingress",
       "Internal",
+      "IPAM",
       "Labels",
       "Name",
       "Options",
@@ -1602,24 +1722,24 @@ bool read(const rapidjson::Value& v, network& out) {
       "Scope",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.attachable); break;
-      case 1: get(m.value, out.config_from); break;
-      case 2: get(m.value, out.config_only); break;
-      case 3: get(m.value, out.containers); break;
-      case 4: get(m.value, out.created); break;
-      case 5: get(m.value, out.driver); break;
-      case 6: get(m.value, out.enable_ipv4); break;
-      case 7: get(m.value, out.enable_ipv6); break;
-      case 8: get(m.value, out.ipam); break;
-      case 9: get(m.value, out.id); break;
-      case 10: get(m.value, out.ingress); break;
-      case 11: get(m.value, out.internal); break;
-      case 12: get(m.value, out.labels); break;
-      case 13: get(m.value, out.name); break;
-      case 14: get(m.value, out.options); break;
-      case 15: get(m.value, out.peers); break;
-      case 16: get(m.value, out.scope); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.attachable, cx, "Attachable")) return false; break;
+      case 1: if (!get(m.value, out.config_from, cx, "ConfigFrom")) return false; break;
+      case 2: if (!get(m.value, out.config_only, cx, "ConfigOnly")) return false; break;
+      case 3: if (!get(m.value, out.containers, cx, "Containers")) return false; break;
+      case 4: if (!get(m.value, out.created, cx, "Created")) return false; break;
+      case 5: if (!get(m.value, out.driver, cx, "Driver")) return false; break;
+      case 6: if (!get(m.value, out.enable_ipv4, cx, "EnableIPv4")) return false; break;
+      case 7: if (!get(m.value, out.enable_ipv6, cx, "EnableIPv6")) return false; break;
+      case 8: if (!get(m.value, out.id, cx, "Id")) return false; break;
+      case 9: if (!get(m.value, out.ingress, cx, "Ingress")) return false; break;
+      case 10: if (!get(m.value, out.internal, cx, "Internal")) return false; break;
+      case 11: if (!get(m.value, out.ipam, cx, "IPAM")) return false; break;
+      case 12: if (!get(m.value, out.labels, cx, "Labels")) return false; break;
+      case 13: if (!get(m.value, out.name, cx, "Name")) return false; break;
+      case 14: if (!get(m.value, out.options, cx, "Options")) return false; break;
+      case 15: if (!get(m.value, out.peers, cx, "Peers")) return false; break;
+      case 16: if (!get(m.value, out.scope, cx, "Scope")) return false; break;
       default: break;
     }
   }
@@ -1655,7 +1775,7 @@ std::string first_unsupported(const network& in, api_version v) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, endpoint_resource& out) {
+bool read(const rapidjson::Value& v, endpoint_resource& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "EndpointID",
@@ -1665,12 +1785,12 @@ bool read(const rapidjson::Value& v, endpoint_resource& out) {
       "Name",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.endpoint_id); break;
-      case 1: get(m.value, out.ipv4_address); break;
-      case 2: get(m.value, out.ipv6_address); break;
-      case 3: get(m.value, out.mac_address); break;
-      case 4: get(m.value, out.name); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.endpoint_id, cx, "EndpointID")) return false; break;
+      case 1: if (!get(m.value, out.ipv4_address, cx, "IPv4Address")) return false; break;
+      case 2: if (!get(m.value, out.ipv6_address, cx, "IPv6Address")) return false; break;
+      case 3: if (!get(m.value, out.mac_address, cx, "MacAddress")) return false; break;
+      case 4: if (!get(m.value, out.name, cx, "Name")) return false; break;
       default: break;
     }
   }

@@ -6,16 +6,16 @@
 
 namespace berth::engine::json_detail {
 
-bool read(const rapidjson::Value& v, subnet_status& out) {
+bool read(const rapidjson::Value& v, subnet_status& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "DynamicIPsAvailable",
       "IPsInUse",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.dynamic_ips_available); break;
-      case 1: get(m.value, out.ips_in_use); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.dynamic_ips_available, cx, "DynamicIPsAvailable")) return false; break;
+      case 1: if (!get(m.value, out.ips_in_use, cx, "IPsInUse")) return false; break;
       default: break;
     }
   }
@@ -35,14 +35,14 @@ std::string first_unsupported(const subnet_status&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, ipam_status& out) {
+bool read(const rapidjson::Value& v, ipam_status& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Subnets",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.subnets); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.subnets, cx, "Subnets")) return false; break;
       default: break;
     }
   }
@@ -61,14 +61,14 @@ std::string first_unsupported(const ipam_status&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, network_status& out) {
+bool read(const rapidjson::Value& v, network_status& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "IPAM",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.ipam); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.ipam, cx, "IPAM")) return false; break;
       default: break;
     }
   }
@@ -87,7 +87,7 @@ std::string first_unsupported(const network_status&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, network_inspect& out) {
+bool read(const rapidjson::Value& v, network_inspect& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Attachable",
@@ -98,10 +98,10 @@ bool read(const rapidjson::Value& v, network_inspect& out) {
       "Driver",
       "EnableIPv4",
       "EnableIPv6",
-      "IPAM",
       "Id",
       "Ingress",
       "Internal",
+      "IPAM",
       "Labels",
       "Name",
       "Options",
@@ -111,26 +111,26 @@ bool read(const rapidjson::Value& v, network_inspect& out) {
       "Status",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.attachable); break;
-      case 1: get(m.value, out.config_from); break;
-      case 2: get(m.value, out.config_only); break;
-      case 3: get(m.value, out.containers); break;
-      case 4: get(m.value, out.created); break;
-      case 5: get(m.value, out.driver); break;
-      case 6: get(m.value, out.enable_ipv4); break;
-      case 7: get(m.value, out.enable_ipv6); break;
-      case 8: get(m.value, out.ipam); break;
-      case 9: get(m.value, out.id); break;
-      case 10: get(m.value, out.ingress); break;
-      case 11: get(m.value, out.internal); break;
-      case 12: get(m.value, out.labels); break;
-      case 13: get(m.value, out.name); break;
-      case 14: get(m.value, out.options); break;
-      case 15: get(m.value, out.peers); break;
-      case 16: get(m.value, out.scope); break;
-      case 17: get(m.value, out.services); break;
-      case 18: get(m.value, out.status); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.attachable, cx, "Attachable")) return false; break;
+      case 1: if (!get(m.value, out.config_from, cx, "ConfigFrom")) return false; break;
+      case 2: if (!get(m.value, out.config_only, cx, "ConfigOnly")) return false; break;
+      case 3: if (!get(m.value, out.containers, cx, "Containers")) return false; break;
+      case 4: if (!get(m.value, out.created, cx, "Created")) return false; break;
+      case 5: if (!get(m.value, out.driver, cx, "Driver")) return false; break;
+      case 6: if (!get(m.value, out.enable_ipv4, cx, "EnableIPv4")) return false; break;
+      case 7: if (!get(m.value, out.enable_ipv6, cx, "EnableIPv6")) return false; break;
+      case 8: if (!get(m.value, out.id, cx, "Id")) return false; break;
+      case 9: if (!get(m.value, out.ingress, cx, "Ingress")) return false; break;
+      case 10: if (!get(m.value, out.internal, cx, "Internal")) return false; break;
+      case 11: if (!get(m.value, out.ipam, cx, "IPAM")) return false; break;
+      case 12: if (!get(m.value, out.labels, cx, "Labels")) return false; break;
+      case 13: if (!get(m.value, out.name, cx, "Name")) return false; break;
+      case 14: if (!get(m.value, out.options, cx, "Options")) return false; break;
+      case 15: if (!get(m.value, out.peers, cx, "Peers")) return false; break;
+      case 16: if (!get(m.value, out.scope, cx, "Scope")) return false; break;
+      case 17: if (!get(m.value, out.services, cx, "Services")) return false; break;
+      case 18: if (!get(m.value, out.status, cx, "Status")) return false; break;
       default: break;
     }
   }
@@ -170,7 +170,7 @@ std::string first_unsupported(const network_inspect& in, api_version v) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, network_task_info& out) {
+bool read(const rapidjson::Value& v, network_task_info& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "EndpointID",
@@ -179,11 +179,11 @@ bool read(const rapidjson::Value& v, network_task_info& out) {
       "Name",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.endpoint_id); break;
-      case 1: get(m.value, out.endpoint_ip); break;
-      case 2: get(m.value, out.info); break;
-      case 3: get(m.value, out.name); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.endpoint_id, cx, "EndpointID")) return false; break;
+      case 1: if (!get(m.value, out.endpoint_ip, cx, "EndpointIP")) return false; break;
+      case 2: if (!get(m.value, out.info, cx, "Info")) return false; break;
+      case 3: if (!get(m.value, out.name, cx, "Name")) return false; break;
       default: break;
     }
   }
@@ -205,7 +205,7 @@ std::string first_unsupported(const network_task_info&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, service_info& out) {
+bool read(const rapidjson::Value& v, service_info& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "LocalLBIndex",
@@ -214,11 +214,11 @@ bool read(const rapidjson::Value& v, service_info& out) {
       "VIP",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.local_lb_index); break;
-      case 1: get(m.value, out.ports); break;
-      case 2: get(m.value, out.tasks); break;
-      case 3: get(m.value, out.vip); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.local_lb_index, cx, "LocalLBIndex")) return false; break;
+      case 1: if (!get(m.value, out.ports, cx, "Ports")) return false; break;
+      case 2: if (!get(m.value, out.tasks, cx, "Tasks")) return false; break;
+      case 3: if (!get(m.value, out.vip, cx, "VIP")) return false; break;
       default: break;
     }
   }
@@ -240,18 +240,32 @@ std::string first_unsupported(const service_info&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, network_create_response& out) {
+bool read(const rapidjson::Value& v, network_create_response& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Id",
       "Warning",
   };
+  std::uint64_t seen = 0;
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.id); break;
-      case 1: get(m.value, out.warning); break;
+    switch (member_index(names, v, m.name)) {
+      case 0:
+        if (!get_required(m.value, out.id, cx, "Id")) return false;
+        seen |= std::uint64_t{1} << 0;
+        break;
+      case 1:
+        if (!get_required(m.value, out.warning, cx, "Warning")) return false;
+        seen |= std::uint64_t{1} << 1;
+        break;
       default: break;
     }
+  }
+  if (seen != 0x3u) {
+    static constexpr std::string_view required[] = {
+        "Id",
+        "Warning",
+    };
+    return check_required(cx, seen, required);
   }
   return true;
 }
@@ -259,8 +273,8 @@ bool read(const rapidjson::Value& v, network_create_response& out) {
 bool write(json_writer& w, const network_create_response& in) {
   bool ok = true;
   w.StartObject();
-  put(w, ok, "Id", in.id);
-  put(w, ok, "Warning", in.warning);
+  put_required(w, ok, "Id", in.id);
+  put_required(w, ok, "Warning", in.warning);
   w.EndObject();
   return ok;
 }
@@ -269,16 +283,16 @@ std::string first_unsupported(const network_create_response&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, error_detail& out) {
+bool read(const rapidjson::Value& v, error_detail& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "code",
       "message",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.code); break;
-      case 1: get(m.value, out.message); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.code, cx, "code")) return false; break;
+      case 1: if (!get(m.value, out.message, cx, "message")) return false; break;
       default: break;
     }
   }
@@ -298,16 +312,16 @@ std::string first_unsupported(const error_detail&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, progress_detail& out) {
+bool read(const rapidjson::Value& v, progress_detail& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "current",
       "total",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.current); break;
-      case 1: get(m.value, out.total); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.current, cx, "current")) return false; break;
+      case 1: if (!get(m.value, out.total, cx, "total")) return false; break;
       default: break;
     }
   }
@@ -327,14 +341,14 @@ std::string first_unsupported(const progress_detail&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, image_id& out) {
+bool read(const rapidjson::Value& v, image_id& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "ID",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.id); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.id, cx, "ID")) return false; break;
       default: break;
     }
   }
@@ -353,7 +367,7 @@ std::string first_unsupported(const image_id&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, build_info& out) {
+bool read(const rapidjson::Value& v, build_info& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "aux",
@@ -366,15 +380,15 @@ bool read(const rapidjson::Value& v, build_info& out) {
       "stream",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.aux); break;
-      case 1: get(m.value, out.error); break;
-      case 2: get(m.value, out.error_detail); break;
-      case 3: get(m.value, out.id); break;
-      case 4: get(m.value, out.progress); break;
-      case 5: get(m.value, out.progress_detail); break;
-      case 6: get(m.value, out.status); break;
-      case 7: get(m.value, out.stream); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.aux, cx, "aux")) return false; break;
+      case 1: if (!get(m.value, out.error, cx, "error")) return false; break;
+      case 2: if (!get(m.value, out.error_detail, cx, "errorDetail")) return false; break;
+      case 3: if (!get(m.value, out.id, cx, "id")) return false; break;
+      case 4: if (!get(m.value, out.progress, cx, "progress")) return false; break;
+      case 5: if (!get(m.value, out.progress_detail, cx, "progressDetail")) return false; break;
+      case 6: if (!get(m.value, out.status, cx, "status")) return false; break;
+      case 7: if (!get(m.value, out.stream, cx, "stream")) return false; break;
       default: break;
     }
   }
@@ -400,7 +414,7 @@ std::string first_unsupported(const build_info&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, build_cache& out) {
+bool read(const rapidjson::Value& v, build_cache& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "CreatedAt",
@@ -416,18 +430,18 @@ bool read(const rapidjson::Value& v, build_cache& out) {
       "UsageCount",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.created_at); break;
-      case 1: get(m.value, out.description); break;
-      case 2: get(m.value, out.id); break;
-      case 3: get(m.value, out.in_use); break;
-      case 4: get(m.value, out.last_used_at); break;
-      case 5: get(m.value, out.parent); break;
-      case 6: get(m.value, out.parents); break;
-      case 7: get(m.value, out.shared); break;
-      case 8: get(m.value, out.size); break;
-      case 9: get(m.value, out.type); break;
-      case 10: get(m.value, out.usage_count); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.created_at, cx, "CreatedAt")) return false; break;
+      case 1: if (!get(m.value, out.description, cx, "Description")) return false; break;
+      case 2: if (!get(m.value, out.id, cx, "ID")) return false; break;
+      case 3: if (!get(m.value, out.in_use, cx, "InUse")) return false; break;
+      case 4: if (!get(m.value, out.last_used_at, cx, "LastUsedAt")) return false; break;
+      case 5: if (!get(m.value, out.parent, cx, "Parent")) return false; break;
+      case 6: if (!get(m.value, out.parents, cx, "Parents")) return false; break;
+      case 7: if (!get(m.value, out.shared, cx, "Shared")) return false; break;
+      case 8: if (!get(m.value, out.size, cx, "Size")) return false; break;
+      case 9: if (!get(m.value, out.type, cx, "Type")) return false; break;
+      case 10: if (!get(m.value, out.usage_count, cx, "UsageCount")) return false; break;
       default: break;
     }
   }
@@ -457,7 +471,7 @@ std::string first_unsupported(const build_cache& in, api_version v) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, build_cache_disk_usage& out) {
+bool read(const rapidjson::Value& v, build_cache_disk_usage& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "ActiveCount",
@@ -467,12 +481,12 @@ bool read(const rapidjson::Value& v, build_cache_disk_usage& out) {
       "TotalSize",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.active_count); break;
-      case 1: get(m.value, out.items); break;
-      case 2: get(m.value, out.reclaimable); break;
-      case 3: get(m.value, out.total_count); break;
-      case 4: get(m.value, out.total_size); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.active_count, cx, "ActiveCount")) return false; break;
+      case 1: if (!get(m.value, out.items, cx, "Items")) return false; break;
+      case 2: if (!get(m.value, out.reclaimable, cx, "Reclaimable")) return false; break;
+      case 3: if (!get(m.value, out.total_count, cx, "TotalCount")) return false; break;
+      case 4: if (!get(m.value, out.total_size, cx, "TotalSize")) return false; break;
       default: break;
     }
   }
@@ -495,7 +509,7 @@ std::string first_unsupported(const build_cache_disk_usage&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, create_image_info& out) {
+bool read(const rapidjson::Value& v, create_image_info& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "error",
@@ -506,13 +520,13 @@ bool read(const rapidjson::Value& v, create_image_info& out) {
       "status",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.error); break;
-      case 1: get(m.value, out.error_detail); break;
-      case 2: get(m.value, out.id); break;
-      case 3: get(m.value, out.progress); break;
-      case 4: get(m.value, out.progress_detail); break;
-      case 5: get(m.value, out.status); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.error, cx, "error")) return false; break;
+      case 1: if (!get(m.value, out.error_detail, cx, "errorDetail")) return false; break;
+      case 2: if (!get(m.value, out.id, cx, "id")) return false; break;
+      case 3: if (!get(m.value, out.progress, cx, "progress")) return false; break;
+      case 4: if (!get(m.value, out.progress_detail, cx, "progressDetail")) return false; break;
+      case 5: if (!get(m.value, out.status, cx, "status")) return false; break;
       default: break;
     }
   }
@@ -536,7 +550,7 @@ std::string first_unsupported(const create_image_info&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, push_image_info& out) {
+bool read(const rapidjson::Value& v, push_image_info& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "error",
@@ -546,12 +560,12 @@ bool read(const rapidjson::Value& v, push_image_info& out) {
       "status",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.error); break;
-      case 1: get(m.value, out.error_detail); break;
-      case 2: get(m.value, out.progress); break;
-      case 3: get(m.value, out.progress_detail); break;
-      case 4: get(m.value, out.status); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.error, cx, "error")) return false; break;
+      case 1: if (!get(m.value, out.error_detail, cx, "errorDetail")) return false; break;
+      case 2: if (!get(m.value, out.progress, cx, "progress")) return false; break;
+      case 3: if (!get(m.value, out.progress_detail, cx, "progressDetail")) return false; break;
+      case 4: if (!get(m.value, out.status, cx, "status")) return false; break;
       default: break;
     }
   }
@@ -575,16 +589,16 @@ std::string first_unsupported(const push_image_info& in, api_version v) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, device_info& out) {
+bool read(const rapidjson::Value& v, device_info& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "ID",
       "Source",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.id); break;
-      case 1: get(m.value, out.source); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.id, cx, "ID")) return false; break;
+      case 1: if (!get(m.value, out.source, cx, "Source")) return false; break;
       default: break;
     }
   }
@@ -604,14 +618,14 @@ std::string first_unsupported(const device_info&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, nri_info& out) {
+bool read(const rapidjson::Value& v, nri_info& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Info",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.info); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.info, cx, "Info")) return false; break;
       default: break;
     }
   }
@@ -630,16 +644,26 @@ std::string first_unsupported(const nri_info&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, error_response& out) {
+bool read(const rapidjson::Value& v, error_response& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "message",
   };
+  std::uint64_t seen = 0;
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.message); break;
+    switch (member_index(names, v, m.name)) {
+      case 0:
+        if (!get_required(m.value, out.message, cx, "message")) return false;
+        seen |= std::uint64_t{1} << 0;
+        break;
       default: break;
     }
+  }
+  if (seen != 0x1u) {
+    static constexpr std::string_view required[] = {
+        "message",
+    };
+    return check_required(cx, seen, required);
   }
   return true;
 }
@@ -647,7 +671,7 @@ bool read(const rapidjson::Value& v, error_response& out) {
 bool write(json_writer& w, const error_response& in) {
   bool ok = true;
   w.StartObject();
-  put(w, ok, "message", in.message);
+  put_required(w, ok, "message", in.message);
   w.EndObject();
   return ok;
 }
@@ -656,16 +680,26 @@ std::string first_unsupported(const error_response&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, id_response& out) {
+bool read(const rapidjson::Value& v, id_response& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Id",
   };
+  std::uint64_t seen = 0;
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.id); break;
+    switch (member_index(names, v, m.name)) {
+      case 0:
+        if (!get_required(m.value, out.id, cx, "Id")) return false;
+        seen |= std::uint64_t{1} << 0;
+        break;
       default: break;
     }
+  }
+  if (seen != 0x1u) {
+    static constexpr std::string_view required[] = {
+        "Id",
+    };
+    return check_required(cx, seen, required);
   }
   return true;
 }
@@ -673,7 +707,7 @@ bool read(const rapidjson::Value& v, id_response& out) {
 bool write(json_writer& w, const id_response& in) {
   bool ok = true;
   w.StartObject();
-  put(w, ok, "Id", in.id);
+  put_required(w, ok, "Id", in.id);
   w.EndObject();
   return ok;
 }
@@ -682,16 +716,16 @@ std::string first_unsupported(const id_response&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, network_connect_request& out) {
+bool read(const rapidjson::Value& v, network_connect_request& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Container",
       "EndpointConfig",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.container); break;
-      case 1: get(m.value, out.endpoint_config); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.container, cx, "Container")) return false; break;
+      case 1: if (!get(m.value, out.endpoint_config, cx, "EndpointConfig")) return false; break;
       default: break;
     }
   }
@@ -715,16 +749,16 @@ std::string first_unsupported(const network_connect_request& in, api_version v) 
   return {};
 }
 
-bool read(const rapidjson::Value& v, network_disconnect_request& out) {
+bool read(const rapidjson::Value& v, network_disconnect_request& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Container",
       "Force",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.container); break;
-      case 1: get(m.value, out.force); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.container, cx, "Container")) return false; break;
+      case 1: if (!get(m.value, out.force, cx, "Force")) return false; break;
       default: break;
     }
   }
@@ -744,7 +778,7 @@ std::string first_unsupported(const network_disconnect_request&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, plugin_mount& out) {
+bool read(const rapidjson::Value& v, plugin_mount& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Description",
@@ -755,17 +789,51 @@ bool read(const rapidjson::Value& v, plugin_mount& out) {
       "Source",
       "Type",
   };
+  std::uint64_t seen = 0;
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.description); break;
-      case 1: get(m.value, out.destination); break;
-      case 2: get(m.value, out.name); break;
-      case 3: get(m.value, out.options); break;
-      case 4: get(m.value, out.settable); break;
-      case 5: get(m.value, out.source); break;
-      case 6: get(m.value, out.type); break;
+    switch (member_index(names, v, m.name)) {
+      case 0:
+        if (!get_required(m.value, out.description, cx, "Description")) return false;
+        seen |= std::uint64_t{1} << 1;
+        break;
+      case 1:
+        if (!get_required(m.value, out.destination, cx, "Destination")) return false;
+        seen |= std::uint64_t{1} << 4;
+        break;
+      case 2:
+        if (!get_required(m.value, out.name, cx, "Name")) return false;
+        seen |= std::uint64_t{1} << 0;
+        break;
+      case 3:
+        if (!get_required(m.value, out.options, cx, "Options")) return false;
+        seen |= std::uint64_t{1} << 6;
+        break;
+      case 4:
+        if (!get_required(m.value, out.settable, cx, "Settable")) return false;
+        seen |= std::uint64_t{1} << 2;
+        break;
+      case 5:
+        if (!get_required(m.value, out.source, cx, "Source")) return false;
+        seen |= std::uint64_t{1} << 3;
+        break;
+      case 6:
+        if (!get_required(m.value, out.type, cx, "Type")) return false;
+        seen |= std::uint64_t{1} << 5;
+        break;
       default: break;
     }
+  }
+  if (seen != 0x7fu) {
+    static constexpr std::string_view required[] = {
+        "Name",
+        "Description",
+        "Settable",
+        "Source",
+        "Destination",
+        "Type",
+        "Options",
+    };
+    return check_required(cx, seen, required);
   }
   return true;
 }
@@ -773,13 +841,13 @@ bool read(const rapidjson::Value& v, plugin_mount& out) {
 bool write(json_writer& w, const plugin_mount& in) {
   bool ok = true;
   w.StartObject();
-  put(w, ok, "Name", in.name);
-  put(w, ok, "Description", in.description);
-  put(w, ok, "Settable", in.settable);
-  put(w, ok, "Source", in.source);
-  put(w, ok, "Destination", in.destination);
-  put(w, ok, "Type", in.type);
-  put(w, ok, "Options", in.options);
+  put_required(w, ok, "Name", in.name);
+  put_required(w, ok, "Description", in.description);
+  put_required(w, ok, "Settable", in.settable);
+  put_required(w, ok, "Source", in.source);
+  put_required(w, ok, "Destination", in.destination);
+  put_required(w, ok, "Type", in.type);
+  put_required(w, ok, "Options", in.options);
   w.EndObject();
   return ok;
 }
@@ -788,7 +856,7 @@ std::string first_unsupported(const plugin_mount&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, plugin_device& out) {
+bool read(const rapidjson::Value& v, plugin_device& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Description",
@@ -796,14 +864,36 @@ bool read(const rapidjson::Value& v, plugin_device& out) {
       "Path",
       "Settable",
   };
+  std::uint64_t seen = 0;
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.description); break;
-      case 1: get(m.value, out.name); break;
-      case 2: get(m.value, out.path); break;
-      case 3: get(m.value, out.settable); break;
+    switch (member_index(names, v, m.name)) {
+      case 0:
+        if (!get_required(m.value, out.description, cx, "Description")) return false;
+        seen |= std::uint64_t{1} << 1;
+        break;
+      case 1:
+        if (!get_required(m.value, out.name, cx, "Name")) return false;
+        seen |= std::uint64_t{1} << 0;
+        break;
+      case 2:
+        if (!get_required(m.value, out.path, cx, "Path")) return false;
+        seen |= std::uint64_t{1} << 3;
+        break;
+      case 3:
+        if (!get_required(m.value, out.settable, cx, "Settable")) return false;
+        seen |= std::uint64_t{1} << 2;
+        break;
       default: break;
     }
+  }
+  if (seen != 0xfu) {
+    static constexpr std::string_view required[] = {
+        "Name",
+        "Description",
+        "Settable",
+        "Path",
+    };
+    return check_required(cx, seen, required);
   }
   return true;
 }
@@ -811,10 +901,10 @@ bool read(const rapidjson::Value& v, plugin_device& out) {
 bool write(json_writer& w, const plugin_device& in) {
   bool ok = true;
   w.StartObject();
-  put(w, ok, "Name", in.name);
-  put(w, ok, "Description", in.description);
-  put(w, ok, "Settable", in.settable);
-  put(w, ok, "Path", in.path);
+  put_required(w, ok, "Name", in.name);
+  put_required(w, ok, "Description", in.description);
+  put_required(w, ok, "Settable", in.settable);
+  put_required(w, ok, "Path", in.path);
   w.EndObject();
   return ok;
 }
@@ -823,7 +913,7 @@ std::string first_unsupported(const plugin_device&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, plugin_env& out) {
+bool read(const rapidjson::Value& v, plugin_env& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Description",
@@ -831,14 +921,36 @@ bool read(const rapidjson::Value& v, plugin_env& out) {
       "Settable",
       "Value",
   };
+  std::uint64_t seen = 0;
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.description); break;
-      case 1: get(m.value, out.name); break;
-      case 2: get(m.value, out.settable); break;
-      case 3: get(m.value, out.value); break;
+    switch (member_index(names, v, m.name)) {
+      case 0:
+        if (!get_required(m.value, out.description, cx, "Description")) return false;
+        seen |= std::uint64_t{1} << 1;
+        break;
+      case 1:
+        if (!get_required(m.value, out.name, cx, "Name")) return false;
+        seen |= std::uint64_t{1} << 0;
+        break;
+      case 2:
+        if (!get_required(m.value, out.settable, cx, "Settable")) return false;
+        seen |= std::uint64_t{1} << 2;
+        break;
+      case 3:
+        if (!get_required(m.value, out.value, cx, "Value")) return false;
+        seen |= std::uint64_t{1} << 3;
+        break;
       default: break;
     }
+  }
+  if (seen != 0xfu) {
+    static constexpr std::string_view required[] = {
+        "Name",
+        "Description",
+        "Settable",
+        "Value",
+    };
+    return check_required(cx, seen, required);
   }
   return true;
 }
@@ -846,10 +958,10 @@ bool read(const rapidjson::Value& v, plugin_env& out) {
 bool write(json_writer& w, const plugin_env& in) {
   bool ok = true;
   w.StartObject();
-  put(w, ok, "Name", in.name);
-  put(w, ok, "Description", in.description);
-  put(w, ok, "Settable", in.settable);
-  put(w, ok, "Value", in.value);
+  put_required(w, ok, "Name", in.name);
+  put_required(w, ok, "Description", in.description);
+  put_required(w, ok, "Settable", in.settable);
+  put_required(w, ok, "Value", in.value);
   w.EndObject();
   return ok;
 }
@@ -858,7 +970,7 @@ std::string first_unsupported(const plugin_env&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, plugin_privilege& out) {
+bool read(const rapidjson::Value& v, plugin_privilege& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Description",
@@ -866,10 +978,10 @@ bool read(const rapidjson::Value& v, plugin_privilege& out) {
       "Value",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.description); break;
-      case 1: get(m.value, out.name); break;
-      case 2: get(m.value, out.value); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.description, cx, "Description")) return false; break;
+      case 1: if (!get(m.value, out.name, cx, "Name")) return false; break;
+      case 2: if (!get(m.value, out.value, cx, "Value")) return false; break;
       default: break;
     }
   }
@@ -890,7 +1002,7 @@ std::string first_unsupported(const plugin_privilege&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, plugin_settings& out) {
+bool read(const rapidjson::Value& v, plugin_settings& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Args",
@@ -898,14 +1010,36 @@ bool read(const rapidjson::Value& v, plugin_settings& out) {
       "Env",
       "Mounts",
   };
+  std::uint64_t seen = 0;
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.args); break;
-      case 1: get(m.value, out.devices); break;
-      case 2: get(m.value, out.env); break;
-      case 3: get(m.value, out.mounts); break;
+    switch (member_index(names, v, m.name)) {
+      case 0:
+        if (!get_required(m.value, out.args, cx, "Args")) return false;
+        seen |= std::uint64_t{1} << 2;
+        break;
+      case 1:
+        if (!get_required(m.value, out.devices, cx, "Devices")) return false;
+        seen |= std::uint64_t{1} << 3;
+        break;
+      case 2:
+        if (!get_required(m.value, out.env, cx, "Env")) return false;
+        seen |= std::uint64_t{1} << 1;
+        break;
+      case 3:
+        if (!get_required(m.value, out.mounts, cx, "Mounts")) return false;
+        seen |= std::uint64_t{1} << 0;
+        break;
       default: break;
     }
+  }
+  if (seen != 0xfu) {
+    static constexpr std::string_view required[] = {
+        "Mounts",
+        "Env",
+        "Args",
+        "Devices",
+    };
+    return check_required(cx, seen, required);
   }
   return true;
 }
@@ -913,10 +1047,10 @@ bool read(const rapidjson::Value& v, plugin_settings& out) {
 bool write(json_writer& w, const plugin_settings& in) {
   bool ok = true;
   w.StartObject();
-  put(w, ok, "Mounts", in.mounts);
-  put(w, ok, "Env", in.env);
-  put(w, ok, "Args", in.args);
-  put(w, ok, "Devices", in.devices);
+  put_required(w, ok, "Mounts", in.mounts);
+  put_required(w, ok, "Env", in.env);
+  put_required(w, ok, "Args", in.args);
+  put_required(w, ok, "Devices", in.devices);
   w.EndObject();
   return ok;
 }
@@ -925,20 +1059,34 @@ std::string first_unsupported(const plugin_settings&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, plugin_config_interface& out) {
+bool read(const rapidjson::Value& v, plugin_config_interface& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "ProtocolScheme",
       "Socket",
       "Types",
   };
+  std::uint64_t seen = 0;
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.protocol_scheme); break;
-      case 1: get(m.value, out.socket); break;
-      case 2: get(m.value, out.types); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.protocol_scheme, cx, "ProtocolScheme")) return false; break;
+      case 1:
+        if (!get_required(m.value, out.socket, cx, "Socket")) return false;
+        seen |= std::uint64_t{1} << 1;
+        break;
+      case 2:
+        if (!get_required(m.value, out.types, cx, "Types")) return false;
+        seen |= std::uint64_t{1} << 0;
+        break;
       default: break;
     }
+  }
+  if (seen != 0x3u) {
+    static constexpr std::string_view required[] = {
+        "Types",
+        "Socket",
+    };
+    return check_required(cx, seen, required);
   }
   return true;
 }
@@ -946,8 +1094,8 @@ bool read(const rapidjson::Value& v, plugin_config_interface& out) {
 bool write(json_writer& w, const plugin_config_interface& in) {
   bool ok = true;
   w.StartObject();
-  put(w, ok, "Types", in.types);
-  put(w, ok, "Socket", in.socket);
+  put_required(w, ok, "Types", in.types);
+  put_required(w, ok, "Socket", in.socket);
   put(w, ok, "ProtocolScheme", in.protocol_scheme);
   w.EndObject();
   return ok;
@@ -957,16 +1105,16 @@ std::string first_unsupported(const plugin_config_interface&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, plugin_config_user& out) {
+bool read(const rapidjson::Value& v, plugin_config_user& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "GID",
       "UID",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.gid); break;
-      case 1: get(m.value, out.uid); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.gid, cx, "GID")) return false; break;
+      case 1: if (!get(m.value, out.uid, cx, "UID")) return false; break;
       default: break;
     }
   }
@@ -986,16 +1134,26 @@ std::string first_unsupported(const plugin_config_user&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, plugin_config_network& out) {
+bool read(const rapidjson::Value& v, plugin_config_network& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Type",
   };
+  std::uint64_t seen = 0;
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.type); break;
+    switch (member_index(names, v, m.name)) {
+      case 0:
+        if (!get_required(m.value, out.type, cx, "Type")) return false;
+        seen |= std::uint64_t{1} << 0;
+        break;
       default: break;
     }
+  }
+  if (seen != 0x1u) {
+    static constexpr std::string_view required[] = {
+        "Type",
+    };
+    return check_required(cx, seen, required);
   }
   return true;
 }
@@ -1003,7 +1161,7 @@ bool read(const rapidjson::Value& v, plugin_config_network& out) {
 bool write(json_writer& w, const plugin_config_network& in) {
   bool ok = true;
   w.StartObject();
-  put(w, ok, "Type", in.type);
+  put_required(w, ok, "Type", in.type);
   w.EndObject();
   return ok;
 }
@@ -1012,20 +1170,38 @@ std::string first_unsupported(const plugin_config_network&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, plugin_config_linux& out) {
+bool read(const rapidjson::Value& v, plugin_config_linux& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "AllowAllDevices",
       "Capabilities",
       "Devices",
   };
+  std::uint64_t seen = 0;
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.allow_all_devices); break;
-      case 1: get(m.value, out.capabilities); break;
-      case 2: get(m.value, out.devices); break;
+    switch (member_index(names, v, m.name)) {
+      case 0:
+        if (!get_required(m.value, out.allow_all_devices, cx, "AllowAllDevices")) return false;
+        seen |= std::uint64_t{1} << 1;
+        break;
+      case 1:
+        if (!get_required(m.value, out.capabilities, cx, "Capabilities")) return false;
+        seen |= std::uint64_t{1} << 0;
+        break;
+      case 2:
+        if (!get_required(m.value, out.devices, cx, "Devices")) return false;
+        seen |= std::uint64_t{1} << 2;
+        break;
       default: break;
     }
+  }
+  if (seen != 0x7u) {
+    static constexpr std::string_view required[] = {
+        "Capabilities",
+        "AllowAllDevices",
+        "Devices",
+    };
+    return check_required(cx, seen, required);
   }
   return true;
 }
@@ -1033,9 +1209,9 @@ bool read(const rapidjson::Value& v, plugin_config_linux& out) {
 bool write(json_writer& w, const plugin_config_linux& in) {
   bool ok = true;
   w.StartObject();
-  put(w, ok, "Capabilities", in.capabilities);
-  put(w, ok, "AllowAllDevices", in.allow_all_devices);
-  put(w, ok, "Devices", in.devices);
+  put_required(w, ok, "Capabilities", in.capabilities);
+  put_required(w, ok, "AllowAllDevices", in.allow_all_devices);
+  put_required(w, ok, "Devices", in.devices);
   w.EndObject();
   return ok;
 }
@@ -1044,7 +1220,7 @@ std::string first_unsupported(const plugin_config_linux&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, plugin_config_args& out) {
+bool read(const rapidjson::Value& v, plugin_config_args& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Description",
@@ -1052,14 +1228,36 @@ bool read(const rapidjson::Value& v, plugin_config_args& out) {
       "Settable",
       "Value",
   };
+  std::uint64_t seen = 0;
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.description); break;
-      case 1: get(m.value, out.name); break;
-      case 2: get(m.value, out.settable); break;
-      case 3: get(m.value, out.value); break;
+    switch (member_index(names, v, m.name)) {
+      case 0:
+        if (!get_required(m.value, out.description, cx, "Description")) return false;
+        seen |= std::uint64_t{1} << 1;
+        break;
+      case 1:
+        if (!get_required(m.value, out.name, cx, "Name")) return false;
+        seen |= std::uint64_t{1} << 0;
+        break;
+      case 2:
+        if (!get_required(m.value, out.settable, cx, "Settable")) return false;
+        seen |= std::uint64_t{1} << 2;
+        break;
+      case 3:
+        if (!get_required(m.value, out.value, cx, "Value")) return false;
+        seen |= std::uint64_t{1} << 3;
+        break;
       default: break;
     }
+  }
+  if (seen != 0xfu) {
+    static constexpr std::string_view required[] = {
+        "Name",
+        "Description",
+        "Settable",
+        "Value",
+    };
+    return check_required(cx, seen, required);
   }
   return true;
 }
@@ -1067,10 +1265,10 @@ bool read(const rapidjson::Value& v, plugin_config_args& out) {
 bool write(json_writer& w, const plugin_config_args& in) {
   bool ok = true;
   w.StartObject();
-  put(w, ok, "Name", in.name);
-  put(w, ok, "Description", in.description);
-  put(w, ok, "Settable", in.settable);
-  put(w, ok, "Value", in.value);
+  put_required(w, ok, "Name", in.name);
+  put_required(w, ok, "Description", in.description);
+  put_required(w, ok, "Settable", in.settable);
+  put_required(w, ok, "Value", in.value);
   w.EndObject();
   return ok;
 }
@@ -1079,16 +1277,16 @@ std::string first_unsupported(const plugin_config_args&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, plugin_config_rootfs& out) {
+bool read(const rapidjson::Value& v, plugin_config_rootfs& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "diff_ids",
       "type",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.diff_ids); break;
-      case 1: get(m.value, out.type); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.diff_ids, cx, "diff_ids")) return false; break;
+      case 1: if (!get(m.value, out.type, cx, "type")) return false; break;
       default: break;
     }
   }
@@ -1108,7 +1306,7 @@ std::string first_unsupported(const plugin_config_rootfs&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, plugin_config& out) {
+bool read(const rapidjson::Value& v, plugin_config& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Args",
@@ -1124,30 +1322,88 @@ bool read(const rapidjson::Value& v, plugin_config& out) {
       "Network",
       "PidHost",
       "PropagatedMount",
+      "rootfs",
       "User",
       "WorkDir",
-      "rootfs",
   };
+  std::uint64_t seen = 0;
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.args); break;
-      case 1: get(m.value, out.description); break;
-      case 2: get(m.value, out.docker_version); break;
-      case 3: get(m.value, out.documentation); break;
-      case 4: get(m.value, out.entrypoint); break;
-      case 5: get(m.value, out.env); break;
-      case 6: get(m.value, out.interface); break;
-      case 7: get(m.value, out.ipc_host); break;
-      case 8: get(m.value, out.linux_); break;
-      case 9: get(m.value, out.mounts); break;
-      case 10: get(m.value, out.network); break;
-      case 11: get(m.value, out.pid_host); break;
-      case 12: get(m.value, out.propagated_mount); break;
-      case 13: get(m.value, out.user); break;
-      case 14: get(m.value, out.work_dir); break;
-      case 15: get(m.value, out.rootfs); break;
+    switch (member_index(names, v, m.name)) {
+      case 0:
+        if (!get_required(m.value, out.args, cx, "Args")) return false;
+        seen |= std::uint64_t{1} << 12;
+        break;
+      case 1:
+        if (!get_required(m.value, out.description, cx, "Description")) return false;
+        seen |= std::uint64_t{1} << 0;
+        break;
+      case 2: if (!get(m.value, out.docker_version, cx, "DockerVersion")) return false; break;
+      case 3:
+        if (!get_required(m.value, out.documentation, cx, "Documentation")) return false;
+        seen |= std::uint64_t{1} << 1;
+        break;
+      case 4:
+        if (!get_required(m.value, out.entrypoint, cx, "Entrypoint")) return false;
+        seen |= std::uint64_t{1} << 3;
+        break;
+      case 5:
+        if (!get_required(m.value, out.env, cx, "Env")) return false;
+        seen |= std::uint64_t{1} << 11;
+        break;
+      case 6:
+        if (!get_required(m.value, out.interface, cx, "Interface")) return false;
+        seen |= std::uint64_t{1} << 2;
+        break;
+      case 7:
+        if (!get_required(m.value, out.ipc_host, cx, "IpcHost")) return false;
+        seen |= std::uint64_t{1} << 8;
+        break;
+      case 8:
+        if (!get_required(m.value, out.linux_, cx, "Linux")) return false;
+        seen |= std::uint64_t{1} << 6;
+        break;
+      case 9:
+        if (!get_required(m.value, out.mounts, cx, "Mounts")) return false;
+        seen |= std::uint64_t{1} << 10;
+        break;
+      case 10:
+        if (!get_required(m.value, out.network, cx, "Network")) return false;
+        seen |= std::uint64_t{1} << 5;
+        break;
+      case 11:
+        if (!get_required(m.value, out.pid_host, cx, "PidHost")) return false;
+        seen |= std::uint64_t{1} << 9;
+        break;
+      case 12:
+        if (!get_required(m.value, out.propagated_mount, cx, "PropagatedMount")) return false;
+        seen |= std::uint64_t{1} << 7;
+        break;
+      case 13: if (!get(m.value, out.rootfs, cx, "rootfs")) return false; break;
+      case 14: if (!get(m.value, out.user, cx, "User")) return false; break;
+      case 15:
+        if (!get_required(m.value, out.work_dir, cx, "WorkDir")) return false;
+        seen |= std::uint64_t{1} << 4;
+        break;
       default: break;
     }
+  }
+  if (seen != 0x1fffu) {
+    static constexpr std::string_view required[] = {
+        "Description",
+        "Documentation",
+        "Interface",
+        "Entrypoint",
+        "WorkDir",
+        "Network",
+        "Linux",
+        "PropagatedMount",
+        "IpcHost",
+        "PidHost",
+        "Mounts",
+        "Env",
+        "Args",
+    };
+    return check_required(cx, seen, required);
   }
   return true;
 }
@@ -1155,20 +1411,20 @@ bool read(const rapidjson::Value& v, plugin_config& out) {
 bool write(json_writer& w, const plugin_config& in) {
   bool ok = true;
   w.StartObject();
-  put(w, ok, "Description", in.description);
-  put(w, ok, "Documentation", in.documentation);
-  put(w, ok, "Interface", in.interface);
-  put(w, ok, "Entrypoint", in.entrypoint);
-  put(w, ok, "WorkDir", in.work_dir);
+  put_required(w, ok, "Description", in.description);
+  put_required(w, ok, "Documentation", in.documentation);
+  put_required(w, ok, "Interface", in.interface);
+  put_required(w, ok, "Entrypoint", in.entrypoint);
+  put_required(w, ok, "WorkDir", in.work_dir);
   put(w, ok, "User", in.user);
-  put(w, ok, "Network", in.network);
-  put(w, ok, "Linux", in.linux_);
-  put(w, ok, "PropagatedMount", in.propagated_mount);
-  put(w, ok, "IpcHost", in.ipc_host);
-  put(w, ok, "PidHost", in.pid_host);
-  put(w, ok, "Mounts", in.mounts);
-  put(w, ok, "Env", in.env);
-  put(w, ok, "Args", in.args);
+  put_required(w, ok, "Network", in.network);
+  put_required(w, ok, "Linux", in.linux_);
+  put_required(w, ok, "PropagatedMount", in.propagated_mount);
+  put_required(w, ok, "IpcHost", in.ipc_host);
+  put_required(w, ok, "PidHost", in.pid_host);
+  put_required(w, ok, "Mounts", in.mounts);
+  put_required(w, ok, "Env", in.env);
+  put_required(w, ok, "Args", in.args);
   put(w, ok, "rootfs", in.rootfs);
   put(w, ok, "DockerVersion", in.docker_version);
   w.EndObject();
@@ -1179,7 +1435,7 @@ std::string first_unsupported(const plugin_config&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, plugin& out) {
+bool read(const rapidjson::Value& v, plugin& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Config",
@@ -1189,16 +1445,38 @@ bool read(const rapidjson::Value& v, plugin& out) {
       "PluginReference",
       "Settings",
   };
+  std::uint64_t seen = 0;
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.config); break;
-      case 1: get(m.value, out.enabled); break;
-      case 2: get(m.value, out.id); break;
-      case 3: get(m.value, out.name); break;
-      case 4: get(m.value, out.plugin_reference); break;
-      case 5: get(m.value, out.settings); break;
+    switch (member_index(names, v, m.name)) {
+      case 0:
+        if (!get_required(m.value, out.config, cx, "Config")) return false;
+        seen |= std::uint64_t{1} << 3;
+        break;
+      case 1:
+        if (!get_required(m.value, out.enabled, cx, "Enabled")) return false;
+        seen |= std::uint64_t{1} << 1;
+        break;
+      case 2: if (!get(m.value, out.id, cx, "Id")) return false; break;
+      case 3:
+        if (!get_required(m.value, out.name, cx, "Name")) return false;
+        seen |= std::uint64_t{1} << 0;
+        break;
+      case 4: if (!get(m.value, out.plugin_reference, cx, "PluginReference")) return false; break;
+      case 5:
+        if (!get_required(m.value, out.settings, cx, "Settings")) return false;
+        seen |= std::uint64_t{1} << 2;
+        break;
       default: break;
     }
+  }
+  if (seen != 0xfu) {
+    static constexpr std::string_view required[] = {
+        "Name",
+        "Enabled",
+        "Settings",
+        "Config",
+    };
+    return check_required(cx, seen, required);
   }
   return true;
 }
@@ -1207,11 +1485,11 @@ bool write(json_writer& w, const plugin& in) {
   bool ok = true;
   w.StartObject();
   put(w, ok, "Id", in.id);
-  put(w, ok, "Name", in.name);
-  put(w, ok, "Enabled", in.enabled);
-  put(w, ok, "Settings", in.settings);
+  put_required(w, ok, "Name", in.name);
+  put_required(w, ok, "Enabled", in.enabled);
+  put_required(w, ok, "Settings", in.settings);
   put(w, ok, "PluginReference", in.plugin_reference);
-  put(w, ok, "Config", in.config);
+  put_required(w, ok, "Config", in.config);
   w.EndObject();
   return ok;
 }
@@ -1220,7 +1498,7 @@ std::string first_unsupported(const plugin&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, node_spec& out) {
+bool read(const rapidjson::Value& v, node_spec& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Availability",
@@ -1229,11 +1507,11 @@ bool read(const rapidjson::Value& v, node_spec& out) {
       "Role",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.availability); break;
-      case 1: get(m.value, out.labels); break;
-      case 2: get(m.value, out.name); break;
-      case 3: get(m.value, out.role); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.availability, cx, "Availability")) return false; break;
+      case 1: if (!get(m.value, out.labels, cx, "Labels")) return false; break;
+      case 2: if (!get(m.value, out.name, cx, "Name")) return false; break;
+      case 3: if (!get(m.value, out.role, cx, "Role")) return false; break;
       default: break;
     }
   }
@@ -1255,16 +1533,16 @@ std::string first_unsupported(const node_spec&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, platform& out) {
+bool read(const rapidjson::Value& v, platform& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Architecture",
       "OS",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.architecture); break;
-      case 1: get(m.value, out.os); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.architecture, cx, "Architecture")) return false; break;
+      case 1: if (!get(m.value, out.os, cx, "OS")) return false; break;
       default: break;
     }
   }
@@ -1284,16 +1562,16 @@ std::string first_unsupported(const platform&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, engine_description_plugins_item& out) {
+bool read(const rapidjson::Value& v, engine_description_plugins_item& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Name",
       "Type",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.name); break;
-      case 1: get(m.value, out.type); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.name, cx, "Name")) return false; break;
+      case 1: if (!get(m.value, out.type, cx, "Type")) return false; break;
       default: break;
     }
   }
@@ -1313,7 +1591,7 @@ std::string first_unsupported(const engine_description_plugins_item&, api_versio
   return {};
 }
 
-bool read(const rapidjson::Value& v, engine_description& out) {
+bool read(const rapidjson::Value& v, engine_description& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "EngineVersion",
@@ -1321,10 +1599,10 @@ bool read(const rapidjson::Value& v, engine_description& out) {
       "Plugins",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.engine_version); break;
-      case 1: get(m.value, out.labels); break;
-      case 2: get(m.value, out.plugins); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.engine_version, cx, "EngineVersion")) return false; break;
+      case 1: if (!get(m.value, out.labels, cx, "Labels")) return false; break;
+      case 2: if (!get(m.value, out.plugins, cx, "Plugins")) return false; break;
       default: break;
     }
   }
@@ -1345,7 +1623,7 @@ std::string first_unsupported(const engine_description&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, tls_info& out) {
+bool read(const rapidjson::Value& v, tls_info& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "CertIssuerPublicKey",
@@ -1353,10 +1631,10 @@ bool read(const rapidjson::Value& v, tls_info& out) {
       "TrustRoot",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.cert_issuer_public_key); break;
-      case 1: get(m.value, out.cert_issuer_subject); break;
-      case 2: get(m.value, out.trust_root); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.cert_issuer_public_key, cx, "CertIssuerPublicKey")) return false; break;
+      case 1: if (!get(m.value, out.cert_issuer_subject, cx, "CertIssuerSubject")) return false; break;
+      case 2: if (!get(m.value, out.trust_root, cx, "TrustRoot")) return false; break;
       default: break;
     }
   }
@@ -1377,7 +1655,7 @@ std::string first_unsupported(const tls_info&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, node_description& out) {
+bool read(const rapidjson::Value& v, node_description& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Engine",
@@ -1387,12 +1665,12 @@ bool read(const rapidjson::Value& v, node_description& out) {
       "TLSInfo",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.engine); break;
-      case 1: get(m.value, out.hostname); break;
-      case 2: get(m.value, out.platform); break;
-      case 3: get(m.value, out.resources); break;
-      case 4: get(m.value, out.tls_info); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.engine, cx, "Engine")) return false; break;
+      case 1: if (!get(m.value, out.hostname, cx, "Hostname")) return false; break;
+      case 2: if (!get(m.value, out.platform, cx, "Platform")) return false; break;
+      case 3: if (!get(m.value, out.resources, cx, "Resources")) return false; break;
+      case 4: if (!get(m.value, out.tls_info, cx, "TLSInfo")) return false; break;
       default: break;
     }
   }
@@ -1415,7 +1693,7 @@ std::string first_unsupported(const node_description&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, node_status& out) {
+bool read(const rapidjson::Value& v, node_status& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Addr",
@@ -1423,10 +1701,10 @@ bool read(const rapidjson::Value& v, node_status& out) {
       "State",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.addr); break;
-      case 1: get(m.value, out.message); break;
-      case 2: get(m.value, out.state); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.addr, cx, "Addr")) return false; break;
+      case 1: if (!get(m.value, out.message, cx, "Message")) return false; break;
+      case 2: if (!get(m.value, out.state, cx, "State")) return false; break;
       default: break;
     }
   }
@@ -1447,7 +1725,7 @@ std::string first_unsupported(const node_status&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, manager_status& out) {
+bool read(const rapidjson::Value& v, manager_status& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Addr",
@@ -1455,10 +1733,10 @@ bool read(const rapidjson::Value& v, manager_status& out) {
       "Reachability",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.addr); break;
-      case 1: get(m.value, out.leader); break;
-      case 2: get(m.value, out.reachability); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.addr, cx, "Addr")) return false; break;
+      case 1: if (!get(m.value, out.leader, cx, "Leader")) return false; break;
+      case 2: if (!get(m.value, out.reachability, cx, "Reachability")) return false; break;
       default: break;
     }
   }
@@ -1479,7 +1757,7 @@ std::string first_unsupported(const manager_status&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, node& out) {
+bool read(const rapidjson::Value& v, node& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "CreatedAt",
@@ -1492,15 +1770,15 @@ bool read(const rapidjson::Value& v, node& out) {
       "Version",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.created_at); break;
-      case 1: get(m.value, out.description); break;
-      case 2: get(m.value, out.id); break;
-      case 3: get(m.value, out.manager_status); break;
-      case 4: get(m.value, out.spec); break;
-      case 5: get(m.value, out.status); break;
-      case 6: get(m.value, out.updated_at); break;
-      case 7: get(m.value, out.version); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.created_at, cx, "CreatedAt")) return false; break;
+      case 1: if (!get(m.value, out.description, cx, "Description")) return false; break;
+      case 2: if (!get(m.value, out.id, cx, "ID")) return false; break;
+      case 3: if (!get(m.value, out.manager_status, cx, "ManagerStatus")) return false; break;
+      case 4: if (!get(m.value, out.spec, cx, "Spec")) return false; break;
+      case 5: if (!get(m.value, out.status, cx, "Status")) return false; break;
+      case 6: if (!get(m.value, out.updated_at, cx, "UpdatedAt")) return false; break;
+      case 7: if (!get(m.value, out.version, cx, "Version")) return false; break;
       default: break;
     }
   }
@@ -1526,14 +1804,14 @@ std::string first_unsupported(const node&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, swarm_spec_orchestration& out) {
+bool read(const rapidjson::Value& v, swarm_spec_orchestration& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "TaskHistoryRetentionLimit",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.task_history_retention_limit); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.task_history_retention_limit, cx, "TaskHistoryRetentionLimit")) return false; break;
       default: break;
     }
   }
@@ -1552,7 +1830,7 @@ std::string first_unsupported(const swarm_spec_orchestration&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, swarm_spec_raft& out) {
+bool read(const rapidjson::Value& v, swarm_spec_raft& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "ElectionTick",
@@ -1562,12 +1840,12 @@ bool read(const rapidjson::Value& v, swarm_spec_raft& out) {
       "SnapshotInterval",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.election_tick); break;
-      case 1: get(m.value, out.heartbeat_tick); break;
-      case 2: get(m.value, out.keep_old_snapshots); break;
-      case 3: get(m.value, out.log_entries_for_slow_followers); break;
-      case 4: get(m.value, out.snapshot_interval); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.election_tick, cx, "ElectionTick")) return false; break;
+      case 1: if (!get(m.value, out.heartbeat_tick, cx, "HeartbeatTick")) return false; break;
+      case 2: if (!get(m.value, out.keep_old_snapshots, cx, "KeepOldSnapshots")) return false; break;
+      case 3: if (!get(m.value, out.log_entries_for_slow_followers, cx, "LogEntriesForSlowFollowers")) return false; break;
+      case 4: if (!get(m.value, out.snapshot_interval, cx, "SnapshotInterval")) return false; break;
       default: break;
     }
   }
@@ -1590,14 +1868,14 @@ std::string first_unsupported(const swarm_spec_raft&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, swarm_spec_dispatcher& out) {
+bool read(const rapidjson::Value& v, swarm_spec_dispatcher& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "HeartbeatPeriod",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.heartbeat_period); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.heartbeat_period, cx, "HeartbeatPeriod")) return false; break;
       default: break;
     }
   }

@@ -6,7 +6,7 @@
 
 namespace berth::engine::json_detail {
 
-bool read(const rapidjson::Value& v, swarm_spec_ca_config_external_cas_item& out) {
+bool read(const rapidjson::Value& v, swarm_spec_ca_config_external_cas_item& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "CACert",
@@ -15,11 +15,11 @@ bool read(const rapidjson::Value& v, swarm_spec_ca_config_external_cas_item& out
       "URL",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.ca_cert); break;
-      case 1: get(m.value, out.options); break;
-      case 2: get(m.value, out.protocol); break;
-      case 3: get(m.value, out.url); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.ca_cert, cx, "CACert")) return false; break;
+      case 1: if (!get(m.value, out.options, cx, "Options")) return false; break;
+      case 2: if (!get(m.value, out.protocol, cx, "Protocol")) return false; break;
+      case 3: if (!get(m.value, out.url, cx, "URL")) return false; break;
       default: break;
     }
   }
@@ -41,7 +41,7 @@ std::string first_unsupported(const swarm_spec_ca_config_external_cas_item&, api
   return {};
 }
 
-bool read(const rapidjson::Value& v, swarm_spec_ca_config& out) {
+bool read(const rapidjson::Value& v, swarm_spec_ca_config& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "ExternalCAs",
@@ -51,12 +51,12 @@ bool read(const rapidjson::Value& v, swarm_spec_ca_config& out) {
       "SigningCAKey",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.external_cas); break;
-      case 1: get(m.value, out.force_rotate); break;
-      case 2: get(m.value, out.node_cert_expiry); break;
-      case 3: get(m.value, out.signing_ca_cert); break;
-      case 4: get(m.value, out.signing_ca_key); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.external_cas, cx, "ExternalCAs")) return false; break;
+      case 1: if (!get(m.value, out.force_rotate, cx, "ForceRotate")) return false; break;
+      case 2: if (!get(m.value, out.node_cert_expiry, cx, "NodeCertExpiry")) return false; break;
+      case 3: if (!get(m.value, out.signing_ca_cert, cx, "SigningCACert")) return false; break;
+      case 4: if (!get(m.value, out.signing_ca_key, cx, "SigningCAKey")) return false; break;
       default: break;
     }
   }
@@ -79,14 +79,14 @@ std::string first_unsupported(const swarm_spec_ca_config&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, swarm_spec_encryption_config& out) {
+bool read(const rapidjson::Value& v, swarm_spec_encryption_config& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "AutoLockManagers",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.auto_lock_managers); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.auto_lock_managers, cx, "AutoLockManagers")) return false; break;
       default: break;
     }
   }
@@ -105,16 +105,16 @@ std::string first_unsupported(const swarm_spec_encryption_config&, api_version) 
   return {};
 }
 
-bool read(const rapidjson::Value& v, swarm_spec_task_defaults_log_driver& out) {
+bool read(const rapidjson::Value& v, swarm_spec_task_defaults_log_driver& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Name",
       "Options",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.name); break;
-      case 1: get(m.value, out.options); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.name, cx, "Name")) return false; break;
+      case 1: if (!get(m.value, out.options, cx, "Options")) return false; break;
       default: break;
     }
   }
@@ -134,14 +134,14 @@ std::string first_unsupported(const swarm_spec_task_defaults_log_driver&, api_ve
   return {};
 }
 
-bool read(const rapidjson::Value& v, swarm_spec_task_defaults& out) {
+bool read(const rapidjson::Value& v, swarm_spec_task_defaults& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "LogDriver",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.log_driver); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.log_driver, cx, "LogDriver")) return false; break;
       default: break;
     }
   }
@@ -160,7 +160,7 @@ std::string first_unsupported(const swarm_spec_task_defaults&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, swarm_spec& out) {
+bool read(const rapidjson::Value& v, swarm_spec& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "CAConfig",
@@ -173,15 +173,15 @@ bool read(const rapidjson::Value& v, swarm_spec& out) {
       "TaskDefaults",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.ca_config); break;
-      case 1: get(m.value, out.dispatcher); break;
-      case 2: get(m.value, out.encryption_config); break;
-      case 3: get(m.value, out.labels); break;
-      case 4: get(m.value, out.name); break;
-      case 5: get(m.value, out.orchestration); break;
-      case 6: get(m.value, out.raft); break;
-      case 7: get(m.value, out.task_defaults); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.ca_config, cx, "CAConfig")) return false; break;
+      case 1: if (!get(m.value, out.dispatcher, cx, "Dispatcher")) return false; break;
+      case 2: if (!get(m.value, out.encryption_config, cx, "EncryptionConfig")) return false; break;
+      case 3: if (!get(m.value, out.labels, cx, "Labels")) return false; break;
+      case 4: if (!get(m.value, out.name, cx, "Name")) return false; break;
+      case 5: if (!get(m.value, out.orchestration, cx, "Orchestration")) return false; break;
+      case 6: if (!get(m.value, out.raft, cx, "Raft")) return false; break;
+      case 7: if (!get(m.value, out.task_defaults, cx, "TaskDefaults")) return false; break;
       default: break;
     }
   }
@@ -207,7 +207,7 @@ std::string first_unsupported(const swarm_spec&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, cluster_info& out) {
+bool read(const rapidjson::Value& v, cluster_info& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "CreatedAt",
@@ -222,17 +222,17 @@ bool read(const rapidjson::Value& v, cluster_info& out) {
       "Version",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.created_at); break;
-      case 1: get(m.value, out.data_path_port); break;
-      case 2: get(m.value, out.default_addr_pool); break;
-      case 3: get(m.value, out.id); break;
-      case 4: get(m.value, out.root_rotation_in_progress); break;
-      case 5: get(m.value, out.spec); break;
-      case 6: get(m.value, out.subnet_size); break;
-      case 7: get(m.value, out.tls_info); break;
-      case 8: get(m.value, out.updated_at); break;
-      case 9: get(m.value, out.version); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.created_at, cx, "CreatedAt")) return false; break;
+      case 1: if (!get(m.value, out.data_path_port, cx, "DataPathPort")) return false; break;
+      case 2: if (!get(m.value, out.default_addr_pool, cx, "DefaultAddrPool")) return false; break;
+      case 3: if (!get(m.value, out.id, cx, "ID")) return false; break;
+      case 4: if (!get(m.value, out.root_rotation_in_progress, cx, "RootRotationInProgress")) return false; break;
+      case 5: if (!get(m.value, out.spec, cx, "Spec")) return false; break;
+      case 6: if (!get(m.value, out.subnet_size, cx, "SubnetSize")) return false; break;
+      case 7: if (!get(m.value, out.tls_info, cx, "TLSInfo")) return false; break;
+      case 8: if (!get(m.value, out.updated_at, cx, "UpdatedAt")) return false; break;
+      case 9: if (!get(m.value, out.version, cx, "Version")) return false; break;
       default: break;
     }
   }
@@ -260,16 +260,16 @@ std::string first_unsupported(const cluster_info&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, join_tokens& out) {
+bool read(const rapidjson::Value& v, join_tokens& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Manager",
       "Worker",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.manager); break;
-      case 1: get(m.value, out.worker); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.manager, cx, "Manager")) return false; break;
+      case 1: if (!get(m.value, out.worker, cx, "Worker")) return false; break;
       default: break;
     }
   }
@@ -289,7 +289,7 @@ std::string first_unsupported(const join_tokens&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, swarm& out) {
+bool read(const rapidjson::Value& v, swarm& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "CreatedAt",
@@ -305,18 +305,18 @@ bool read(const rapidjson::Value& v, swarm& out) {
       "Version",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.created_at); break;
-      case 1: get(m.value, out.data_path_port); break;
-      case 2: get(m.value, out.default_addr_pool); break;
-      case 3: get(m.value, out.id); break;
-      case 4: get(m.value, out.join_tokens); break;
-      case 5: get(m.value, out.root_rotation_in_progress); break;
-      case 6: get(m.value, out.spec); break;
-      case 7: get(m.value, out.subnet_size); break;
-      case 8: get(m.value, out.tls_info); break;
-      case 9: get(m.value, out.updated_at); break;
-      case 10: get(m.value, out.version); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.created_at, cx, "CreatedAt")) return false; break;
+      case 1: if (!get(m.value, out.data_path_port, cx, "DataPathPort")) return false; break;
+      case 2: if (!get(m.value, out.default_addr_pool, cx, "DefaultAddrPool")) return false; break;
+      case 3: if (!get(m.value, out.id, cx, "ID")) return false; break;
+      case 4: if (!get(m.value, out.join_tokens, cx, "JoinTokens")) return false; break;
+      case 5: if (!get(m.value, out.root_rotation_in_progress, cx, "RootRotationInProgress")) return false; break;
+      case 6: if (!get(m.value, out.spec, cx, "Spec")) return false; break;
+      case 7: if (!get(m.value, out.subnet_size, cx, "SubnetSize")) return false; break;
+      case 8: if (!get(m.value, out.tls_info, cx, "TLSInfo")) return false; break;
+      case 9: if (!get(m.value, out.updated_at, cx, "UpdatedAt")) return false; break;
+      case 10: if (!get(m.value, out.version, cx, "Version")) return false; break;
       default: break;
     }
   }
@@ -345,7 +345,7 @@ std::string first_unsupported(const swarm&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, task_spec_plugin_spec& out) {
+bool read(const rapidjson::Value& v, task_spec_plugin_spec& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Disabled",
@@ -354,11 +354,11 @@ bool read(const rapidjson::Value& v, task_spec_plugin_spec& out) {
       "Remote",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.disabled); break;
-      case 1: get(m.value, out.name); break;
-      case 2: get(m.value, out.plugin_privilege); break;
-      case 3: get(m.value, out.remote); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.disabled, cx, "Disabled")) return false; break;
+      case 1: if (!get(m.value, out.name, cx, "Name")) return false; break;
+      case 2: if (!get(m.value, out.plugin_privilege, cx, "PluginPrivilege")) return false; break;
+      case 3: if (!get(m.value, out.remote, cx, "Remote")) return false; break;
       default: break;
     }
   }
@@ -380,7 +380,7 @@ std::string first_unsupported(const task_spec_plugin_spec&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, task_spec_container_spec_privileges_credential_spec& out) {
+bool read(const rapidjson::Value& v, task_spec_container_spec_privileges_credential_spec& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Config",
@@ -388,10 +388,10 @@ bool read(const rapidjson::Value& v, task_spec_container_spec_privileges_credent
       "Registry",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.config); break;
-      case 1: get(m.value, out.file); break;
-      case 2: get(m.value, out.registry); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.config, cx, "Config")) return false; break;
+      case 1: if (!get(m.value, out.file, cx, "File")) return false; break;
+      case 2: if (!get(m.value, out.registry, cx, "Registry")) return false; break;
       default: break;
     }
   }
@@ -412,7 +412,7 @@ std::string first_unsupported(const task_spec_container_spec_privileges_credenti
   return {};
 }
 
-bool read(const rapidjson::Value& v, task_spec_container_spec_privileges_selinux_context& out) {
+bool read(const rapidjson::Value& v, task_spec_container_spec_privileges_selinux_context& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Disable",
@@ -422,12 +422,12 @@ bool read(const rapidjson::Value& v, task_spec_container_spec_privileges_selinux
       "User",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.disable); break;
-      case 1: get(m.value, out.level); break;
-      case 2: get(m.value, out.role); break;
-      case 3: get(m.value, out.type); break;
-      case 4: get(m.value, out.user); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.disable, cx, "Disable")) return false; break;
+      case 1: if (!get(m.value, out.level, cx, "Level")) return false; break;
+      case 2: if (!get(m.value, out.role, cx, "Role")) return false; break;
+      case 3: if (!get(m.value, out.type, cx, "Type")) return false; break;
+      case 4: if (!get(m.value, out.user, cx, "User")) return false; break;
       default: break;
     }
   }
@@ -450,16 +450,16 @@ std::string first_unsupported(const task_spec_container_spec_privileges_selinux_
   return {};
 }
 
-bool read(const rapidjson::Value& v, task_spec_container_spec_privileges_seccomp& out) {
+bool read(const rapidjson::Value& v, task_spec_container_spec_privileges_seccomp& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Mode",
       "Profile",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.mode); break;
-      case 1: get(m.value, out.profile); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.mode, cx, "Mode")) return false; break;
+      case 1: if (!get(m.value, out.profile, cx, "Profile")) return false; break;
       default: break;
     }
   }
@@ -479,14 +479,14 @@ std::string first_unsupported(const task_spec_container_spec_privileges_seccomp&
   return {};
 }
 
-bool read(const rapidjson::Value& v, task_spec_container_spec_privileges_app_armor& out) {
+bool read(const rapidjson::Value& v, task_spec_container_spec_privileges_app_armor& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Mode",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.mode); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.mode, cx, "Mode")) return false; break;
       default: break;
     }
   }
@@ -505,22 +505,22 @@ std::string first_unsupported(const task_spec_container_spec_privileges_app_armo
   return {};
 }
 
-bool read(const rapidjson::Value& v, task_spec_container_spec_privileges& out) {
+bool read(const rapidjson::Value& v, task_spec_container_spec_privileges& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "AppArmor",
       "CredentialSpec",
       "NoNewPrivileges",
-      "SELinuxContext",
       "Seccomp",
+      "SELinuxContext",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.app_armor); break;
-      case 1: get(m.value, out.credential_spec); break;
-      case 2: get(m.value, out.no_new_privileges); break;
-      case 3: get(m.value, out.selinux_context); break;
-      case 4: get(m.value, out.seccomp); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.app_armor, cx, "AppArmor")) return false; break;
+      case 1: if (!get(m.value, out.credential_spec, cx, "CredentialSpec")) return false; break;
+      case 2: if (!get(m.value, out.no_new_privileges, cx, "NoNewPrivileges")) return false; break;
+      case 3: if (!get(m.value, out.seccomp, cx, "Seccomp")) return false; break;
+      case 4: if (!get(m.value, out.selinux_context, cx, "SELinuxContext")) return false; break;
       default: break;
     }
   }
@@ -546,7 +546,7 @@ std::string first_unsupported(const task_spec_container_spec_privileges& in, api
   return {};
 }
 
-bool read(const rapidjson::Value& v, task_spec_container_spec_dns_config& out) {
+bool read(const rapidjson::Value& v, task_spec_container_spec_dns_config& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Nameservers",
@@ -554,10 +554,10 @@ bool read(const rapidjson::Value& v, task_spec_container_spec_dns_config& out) {
       "Search",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.nameservers); break;
-      case 1: get(m.value, out.options); break;
-      case 2: get(m.value, out.search); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.nameservers, cx, "Nameservers")) return false; break;
+      case 1: if (!get(m.value, out.options, cx, "Options")) return false; break;
+      case 2: if (!get(m.value, out.search, cx, "Search")) return false; break;
       default: break;
     }
   }
@@ -578,7 +578,7 @@ std::string first_unsupported(const task_spec_container_spec_dns_config&, api_ve
   return {};
 }
 
-bool read(const rapidjson::Value& v, task_spec_container_spec_secrets_item_file& out) {
+bool read(const rapidjson::Value& v, task_spec_container_spec_secrets_item_file& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "GID",
@@ -587,11 +587,11 @@ bool read(const rapidjson::Value& v, task_spec_container_spec_secrets_item_file&
       "UID",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.gid); break;
-      case 1: get(m.value, out.mode); break;
-      case 2: get(m.value, out.name); break;
-      case 3: get(m.value, out.uid); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.gid, cx, "GID")) return false; break;
+      case 1: if (!get(m.value, out.mode, cx, "Mode")) return false; break;
+      case 2: if (!get(m.value, out.name, cx, "Name")) return false; break;
+      case 3: if (!get(m.value, out.uid, cx, "UID")) return false; break;
       default: break;
     }
   }
@@ -613,7 +613,7 @@ std::string first_unsupported(const task_spec_container_spec_secrets_item_file&,
   return {};
 }
 
-bool read(const rapidjson::Value& v, task_spec_container_spec_secrets_item& out) {
+bool read(const rapidjson::Value& v, task_spec_container_spec_secrets_item& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "File",
@@ -621,10 +621,10 @@ bool read(const rapidjson::Value& v, task_spec_container_spec_secrets_item& out)
       "SecretName",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.file); break;
-      case 1: get(m.value, out.secret_id); break;
-      case 2: get(m.value, out.secret_name); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.file, cx, "File")) return false; break;
+      case 1: if (!get(m.value, out.secret_id, cx, "SecretID")) return false; break;
+      case 2: if (!get(m.value, out.secret_name, cx, "SecretName")) return false; break;
       default: break;
     }
   }
@@ -645,7 +645,7 @@ std::string first_unsupported(const task_spec_container_spec_secrets_item&, api_
   return {};
 }
 
-bool read(const rapidjson::Value& v, task_spec_container_spec_configs_item_file& out) {
+bool read(const rapidjson::Value& v, task_spec_container_spec_configs_item_file& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "GID",
@@ -654,11 +654,11 @@ bool read(const rapidjson::Value& v, task_spec_container_spec_configs_item_file&
       "UID",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.gid); break;
-      case 1: get(m.value, out.mode); break;
-      case 2: get(m.value, out.name); break;
-      case 3: get(m.value, out.uid); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.gid, cx, "GID")) return false; break;
+      case 1: if (!get(m.value, out.mode, cx, "Mode")) return false; break;
+      case 2: if (!get(m.value, out.name, cx, "Name")) return false; break;
+      case 3: if (!get(m.value, out.uid, cx, "UID")) return false; break;
       default: break;
     }
   }
@@ -680,7 +680,7 @@ std::string first_unsupported(const task_spec_container_spec_configs_item_file&,
   return {};
 }
 
-bool read(const rapidjson::Value& v, task_spec_container_spec_configs_item& out) {
+bool read(const rapidjson::Value& v, task_spec_container_spec_configs_item& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "ConfigID",
@@ -689,11 +689,11 @@ bool read(const rapidjson::Value& v, task_spec_container_spec_configs_item& out)
       "Runtime",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.config_id); break;
-      case 1: get(m.value, out.config_name); break;
-      case 2: get(m.value, out.file); break;
-      case 3: get(m.value, out.runtime); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.config_id, cx, "ConfigID")) return false; break;
+      case 1: if (!get(m.value, out.config_name, cx, "ConfigName")) return false; break;
+      case 2: if (!get(m.value, out.file, cx, "File")) return false; break;
+      case 3: if (!get(m.value, out.runtime, cx, "Runtime")) return false; break;
       default: break;
     }
   }
@@ -715,7 +715,7 @@ std::string first_unsupported(const task_spec_container_spec_configs_item&, api_
   return {};
 }
 
-bool read(const rapidjson::Value& v, task_spec_container_spec_ulimits_item& out) {
+bool read(const rapidjson::Value& v, task_spec_container_spec_ulimits_item& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Hard",
@@ -723,10 +723,10 @@ bool read(const rapidjson::Value& v, task_spec_container_spec_ulimits_item& out)
       "Soft",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.hard); break;
-      case 1: get(m.value, out.name); break;
-      case 2: get(m.value, out.soft); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.hard, cx, "Hard")) return false; break;
+      case 1: if (!get(m.value, out.name, cx, "Name")) return false; break;
+      case 2: if (!get(m.value, out.soft, cx, "Soft")) return false; break;
       default: break;
     }
   }
@@ -747,7 +747,7 @@ std::string first_unsupported(const task_spec_container_spec_ulimits_item&, api_
   return {};
 }
 
-bool read(const rapidjson::Value& v, task_spec_container_spec& out) {
+bool read(const rapidjson::Value& v, task_spec_container_spec& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Args",
@@ -755,8 +755,8 @@ bool read(const rapidjson::Value& v, task_spec_container_spec& out) {
       "CapabilityDrop",
       "Command",
       "Configs",
-      "DNSConfig",
       "Dir",
+      "DNSConfig",
       "Env",
       "Groups",
       "HealthCheck",
@@ -780,35 +780,35 @@ bool read(const rapidjson::Value& v, task_spec_container_spec& out) {
       "User",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.args); break;
-      case 1: get(m.value, out.capability_add); break;
-      case 2: get(m.value, out.capability_drop); break;
-      case 3: get(m.value, out.command); break;
-      case 4: get(m.value, out.configs); break;
-      case 5: get(m.value, out.dns_config); break;
-      case 6: get(m.value, out.dir); break;
-      case 7: get(m.value, out.env); break;
-      case 8: get(m.value, out.groups); break;
-      case 9: get(m.value, out.health_check); break;
-      case 10: get(m.value, out.hostname); break;
-      case 11: get(m.value, out.hosts); break;
-      case 12: get(m.value, out.image); break;
-      case 13: get(m.value, out.init); break;
-      case 14: get(m.value, out.isolation); break;
-      case 15: get(m.value, out.labels); break;
-      case 16: get(m.value, out.mounts); break;
-      case 17: get(m.value, out.oom_score_adj); break;
-      case 18: get(m.value, out.open_stdin); break;
-      case 19: get(m.value, out.privileges); break;
-      case 20: get(m.value, out.read_only); break;
-      case 21: get(m.value, out.secrets); break;
-      case 22: get(m.value, out.stop_grace_period); break;
-      case 23: get(m.value, out.stop_signal); break;
-      case 24: get(m.value, out.sysctls); break;
-      case 25: get(m.value, out.tty); break;
-      case 26: get(m.value, out.ulimits); break;
-      case 27: get(m.value, out.user); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.args, cx, "Args")) return false; break;
+      case 1: if (!get(m.value, out.capability_add, cx, "CapabilityAdd")) return false; break;
+      case 2: if (!get(m.value, out.capability_drop, cx, "CapabilityDrop")) return false; break;
+      case 3: if (!get(m.value, out.command, cx, "Command")) return false; break;
+      case 4: if (!get(m.value, out.configs, cx, "Configs")) return false; break;
+      case 5: if (!get(m.value, out.dir, cx, "Dir")) return false; break;
+      case 6: if (!get(m.value, out.dns_config, cx, "DNSConfig")) return false; break;
+      case 7: if (!get(m.value, out.env, cx, "Env")) return false; break;
+      case 8: if (!get(m.value, out.groups, cx, "Groups")) return false; break;
+      case 9: if (!get(m.value, out.health_check, cx, "HealthCheck")) return false; break;
+      case 10: if (!get(m.value, out.hostname, cx, "Hostname")) return false; break;
+      case 11: if (!get(m.value, out.hosts, cx, "Hosts")) return false; break;
+      case 12: if (!get(m.value, out.image, cx, "Image")) return false; break;
+      case 13: if (!get(m.value, out.init, cx, "Init")) return false; break;
+      case 14: if (!get(m.value, out.isolation, cx, "Isolation")) return false; break;
+      case 15: if (!get(m.value, out.labels, cx, "Labels")) return false; break;
+      case 16: if (!get(m.value, out.mounts, cx, "Mounts")) return false; break;
+      case 17: if (!get(m.value, out.oom_score_adj, cx, "OomScoreAdj")) return false; break;
+      case 18: if (!get(m.value, out.open_stdin, cx, "OpenStdin")) return false; break;
+      case 19: if (!get(m.value, out.privileges, cx, "Privileges")) return false; break;
+      case 20: if (!get(m.value, out.read_only, cx, "ReadOnly")) return false; break;
+      case 21: if (!get(m.value, out.secrets, cx, "Secrets")) return false; break;
+      case 22: if (!get(m.value, out.stop_grace_period, cx, "StopGracePeriod")) return false; break;
+      case 23: if (!get(m.value, out.stop_signal, cx, "StopSignal")) return false; break;
+      case 24: if (!get(m.value, out.sysctls, cx, "Sysctls")) return false; break;
+      case 25: if (!get(m.value, out.tty, cx, "TTY")) return false; break;
+      case 26: if (!get(m.value, out.ulimits, cx, "Ulimits")) return false; break;
+      case 27: if (!get(m.value, out.user, cx, "User")) return false; break;
       default: break;
     }
   }
@@ -867,14 +867,14 @@ std::string first_unsupported(const task_spec_container_spec& in, api_version v)
   return {};
 }
 
-bool read(const rapidjson::Value& v, task_spec_network_attachment_spec& out) {
+bool read(const rapidjson::Value& v, task_spec_network_attachment_spec& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "ContainerID",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.container_id); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.container_id, cx, "ContainerID")) return false; break;
       default: break;
     }
   }
@@ -893,7 +893,7 @@ std::string first_unsupported(const task_spec_network_attachment_spec&, api_vers
   return {};
 }
 
-bool read(const rapidjson::Value& v, task_spec_resources& out) {
+bool read(const rapidjson::Value& v, task_spec_resources& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Limits",
@@ -902,11 +902,11 @@ bool read(const rapidjson::Value& v, task_spec_resources& out) {
       "SwapBytes",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.limits); break;
-      case 1: get(m.value, out.memory_swappiness); break;
-      case 2: get(m.value, out.reservations); break;
-      case 3: get(m.value, out.swap_bytes); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.limits, cx, "Limits")) return false; break;
+      case 1: if (!get(m.value, out.memory_swappiness, cx, "MemorySwappiness")) return false; break;
+      case 2: if (!get(m.value, out.reservations, cx, "Reservations")) return false; break;
+      case 3: if (!get(m.value, out.swap_bytes, cx, "SwapBytes")) return false; break;
       default: break;
     }
   }
@@ -930,7 +930,7 @@ std::string first_unsupported(const task_spec_resources& in, api_version v) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, task_spec_restart_policy& out) {
+bool read(const rapidjson::Value& v, task_spec_restart_policy& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Condition",
@@ -939,11 +939,11 @@ bool read(const rapidjson::Value& v, task_spec_restart_policy& out) {
       "Window",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.condition); break;
-      case 1: get(m.value, out.delay); break;
-      case 2: get(m.value, out.max_attempts); break;
-      case 3: get(m.value, out.window); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.condition, cx, "Condition")) return false; break;
+      case 1: if (!get(m.value, out.delay, cx, "Delay")) return false; break;
+      case 2: if (!get(m.value, out.max_attempts, cx, "MaxAttempts")) return false; break;
+      case 3: if (!get(m.value, out.window, cx, "Window")) return false; break;
       default: break;
     }
   }
@@ -965,14 +965,14 @@ std::string first_unsupported(const task_spec_restart_policy&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, task_spec_placement_preferences_item_spread& out) {
+bool read(const rapidjson::Value& v, task_spec_placement_preferences_item_spread& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "SpreadDescriptor",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.spread_descriptor); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.spread_descriptor, cx, "SpreadDescriptor")) return false; break;
       default: break;
     }
   }
@@ -991,14 +991,14 @@ std::string first_unsupported(const task_spec_placement_preferences_item_spread&
   return {};
 }
 
-bool read(const rapidjson::Value& v, task_spec_placement_preferences_item& out) {
+bool read(const rapidjson::Value& v, task_spec_placement_preferences_item& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Spread",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.spread); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.spread, cx, "Spread")) return false; break;
       default: break;
     }
   }
@@ -1017,7 +1017,7 @@ std::string first_unsupported(const task_spec_placement_preferences_item&, api_v
   return {};
 }
 
-bool read(const rapidjson::Value& v, task_spec_placement& out) {
+bool read(const rapidjson::Value& v, task_spec_placement& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Constraints",
@@ -1026,11 +1026,11 @@ bool read(const rapidjson::Value& v, task_spec_placement& out) {
       "Preferences",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.constraints); break;
-      case 1: get(m.value, out.max_replicas); break;
-      case 2: get(m.value, out.platforms); break;
-      case 3: get(m.value, out.preferences); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.constraints, cx, "Constraints")) return false; break;
+      case 1: if (!get(m.value, out.max_replicas, cx, "MaxReplicas")) return false; break;
+      case 2: if (!get(m.value, out.platforms, cx, "Platforms")) return false; break;
+      case 3: if (!get(m.value, out.preferences, cx, "Preferences")) return false; break;
       default: break;
     }
   }
@@ -1052,7 +1052,7 @@ std::string first_unsupported(const task_spec_placement&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, network_attachment_config& out) {
+bool read(const rapidjson::Value& v, network_attachment_config& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Aliases",
@@ -1060,10 +1060,10 @@ bool read(const rapidjson::Value& v, network_attachment_config& out) {
       "Target",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.aliases); break;
-      case 1: get(m.value, out.driver_opts); break;
-      case 2: get(m.value, out.target); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.aliases, cx, "Aliases")) return false; break;
+      case 1: if (!get(m.value, out.driver_opts, cx, "DriverOpts")) return false; break;
+      case 2: if (!get(m.value, out.target, cx, "Target")) return false; break;
       default: break;
     }
   }
@@ -1084,16 +1084,16 @@ std::string first_unsupported(const network_attachment_config&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, task_spec_log_driver& out) {
+bool read(const rapidjson::Value& v, task_spec_log_driver& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Name",
       "Options",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.name); break;
-      case 1: get(m.value, out.options); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.name, cx, "Name")) return false; break;
+      case 1: if (!get(m.value, out.options, cx, "Options")) return false; break;
       default: break;
     }
   }
@@ -1113,7 +1113,7 @@ std::string first_unsupported(const task_spec_log_driver&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, task_spec& out) {
+bool read(const rapidjson::Value& v, task_spec& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "ContainerSpec",
@@ -1128,17 +1128,17 @@ bool read(const rapidjson::Value& v, task_spec& out) {
       "Runtime",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.container_spec); break;
-      case 1: get(m.value, out.force_update); break;
-      case 2: get(m.value, out.log_driver); break;
-      case 3: get(m.value, out.network_attachment_spec); break;
-      case 4: get(m.value, out.networks); break;
-      case 5: get(m.value, out.placement); break;
-      case 6: get(m.value, out.plugin_spec); break;
-      case 7: get(m.value, out.resources); break;
-      case 8: get(m.value, out.restart_policy); break;
-      case 9: get(m.value, out.runtime); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.container_spec, cx, "ContainerSpec")) return false; break;
+      case 1: if (!get(m.value, out.force_update, cx, "ForceUpdate")) return false; break;
+      case 2: if (!get(m.value, out.log_driver, cx, "LogDriver")) return false; break;
+      case 3: if (!get(m.value, out.network_attachment_spec, cx, "NetworkAttachmentSpec")) return false; break;
+      case 4: if (!get(m.value, out.networks, cx, "Networks")) return false; break;
+      case 5: if (!get(m.value, out.placement, cx, "Placement")) return false; break;
+      case 6: if (!get(m.value, out.plugin_spec, cx, "PluginSpec")) return false; break;
+      case 7: if (!get(m.value, out.resources, cx, "Resources")) return false; break;
+      case 8: if (!get(m.value, out.restart_policy, cx, "RestartPolicy")) return false; break;
+      case 9: if (!get(m.value, out.runtime, cx, "Runtime")) return false; break;
       default: break;
     }
   }
@@ -1174,7 +1174,7 @@ std::string first_unsupported(const task_spec& in, api_version v) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, container_status& out) {
+bool read(const rapidjson::Value& v, container_status& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "ContainerID",
@@ -1182,10 +1182,10 @@ bool read(const rapidjson::Value& v, container_status& out) {
       "PID",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.container_id); break;
-      case 1: get(m.value, out.exit_code); break;
-      case 2: get(m.value, out.pid); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.container_id, cx, "ContainerID")) return false; break;
+      case 1: if (!get(m.value, out.exit_code, cx, "ExitCode")) return false; break;
+      case 2: if (!get(m.value, out.pid, cx, "PID")) return false; break;
       default: break;
     }
   }
@@ -1206,22 +1206,22 @@ std::string first_unsupported(const container_status&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, endpoint_port_config& out) {
+bool read(const rapidjson::Value& v, endpoint_port_config& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Name",
       "Protocol",
-      "PublishMode",
       "PublishedPort",
+      "PublishMode",
       "TargetPort",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.name); break;
-      case 1: get(m.value, out.protocol); break;
-      case 2: get(m.value, out.publish_mode); break;
-      case 3: get(m.value, out.published_port); break;
-      case 4: get(m.value, out.target_port); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.name, cx, "Name")) return false; break;
+      case 1: if (!get(m.value, out.protocol, cx, "Protocol")) return false; break;
+      case 2: if (!get(m.value, out.published_port, cx, "PublishedPort")) return false; break;
+      case 3: if (!get(m.value, out.publish_mode, cx, "PublishMode")) return false; break;
+      case 4: if (!get(m.value, out.target_port, cx, "TargetPort")) return false; break;
       default: break;
     }
   }
@@ -1244,14 +1244,14 @@ std::string first_unsupported(const endpoint_port_config&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, port_status& out) {
+bool read(const rapidjson::Value& v, port_status& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Ports",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.ports); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.ports, cx, "Ports")) return false; break;
       default: break;
     }
   }
@@ -1270,7 +1270,7 @@ std::string first_unsupported(const port_status&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, task_status& out) {
+bool read(const rapidjson::Value& v, task_status& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "ContainerStatus",
@@ -1281,13 +1281,13 @@ bool read(const rapidjson::Value& v, task_status& out) {
       "Timestamp",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.container_status); break;
-      case 1: get(m.value, out.err); break;
-      case 2: get(m.value, out.message); break;
-      case 3: get(m.value, out.port_status); break;
-      case 4: get(m.value, out.state); break;
-      case 5: get(m.value, out.timestamp); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.container_status, cx, "ContainerStatus")) return false; break;
+      case 1: if (!get(m.value, out.err, cx, "Err")) return false; break;
+      case 2: if (!get(m.value, out.message, cx, "Message")) return false; break;
+      case 3: if (!get(m.value, out.port_status, cx, "PortStatus")) return false; break;
+      case 4: if (!get(m.value, out.state, cx, "State")) return false; break;
+      case 5: if (!get(m.value, out.timestamp, cx, "Timestamp")) return false; break;
       default: break;
     }
   }
@@ -1312,16 +1312,16 @@ std::string first_unsupported(const task_status& in, api_version v) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, network_attachment& out) {
+bool read(const rapidjson::Value& v, network_attachment& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Addresses",
       "Network",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.addresses); break;
-      case 1: get(m.value, out.network); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.addresses, cx, "Addresses")) return false; break;
+      case 1: if (!get(m.value, out.network, cx, "Network")) return false; break;
       default: break;
     }
   }
@@ -1345,7 +1345,7 @@ std::string first_unsupported(const network_attachment& in, api_version v) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, task& out) {
+bool read(const rapidjson::Value& v, task& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "AssignedGenericResources",
@@ -1365,22 +1365,22 @@ bool read(const rapidjson::Value& v, task& out) {
       "Version",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.assigned_generic_resources); break;
-      case 1: get(m.value, out.created_at); break;
-      case 2: get(m.value, out.desired_state); break;
-      case 3: get(m.value, out.id); break;
-      case 4: get(m.value, out.job_iteration); break;
-      case 5: get(m.value, out.labels); break;
-      case 6: get(m.value, out.name); break;
-      case 7: get(m.value, out.networks_attachments); break;
-      case 8: get(m.value, out.node_id); break;
-      case 9: get(m.value, out.service_id); break;
-      case 10: get(m.value, out.slot); break;
-      case 11: get(m.value, out.spec); break;
-      case 12: get(m.value, out.status); break;
-      case 13: get(m.value, out.updated_at); break;
-      case 14: get(m.value, out.version); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.assigned_generic_resources, cx, "AssignedGenericResources")) return false; break;
+      case 1: if (!get(m.value, out.created_at, cx, "CreatedAt")) return false; break;
+      case 2: if (!get(m.value, out.desired_state, cx, "DesiredState")) return false; break;
+      case 3: if (!get(m.value, out.id, cx, "ID")) return false; break;
+      case 4: if (!get(m.value, out.job_iteration, cx, "JobIteration")) return false; break;
+      case 5: if (!get(m.value, out.labels, cx, "Labels")) return false; break;
+      case 6: if (!get(m.value, out.name, cx, "Name")) return false; break;
+      case 7: if (!get(m.value, out.networks_attachments, cx, "NetworksAttachments")) return false; break;
+      case 8: if (!get(m.value, out.node_id, cx, "NodeID")) return false; break;
+      case 9: if (!get(m.value, out.service_id, cx, "ServiceID")) return false; break;
+      case 10: if (!get(m.value, out.slot, cx, "Slot")) return false; break;
+      case 11: if (!get(m.value, out.spec, cx, "Spec")) return false; break;
+      case 12: if (!get(m.value, out.status, cx, "Status")) return false; break;
+      case 13: if (!get(m.value, out.updated_at, cx, "UpdatedAt")) return false; break;
+      case 14: if (!get(m.value, out.version, cx, "Version")) return false; break;
       default: break;
     }
   }
@@ -1425,14 +1425,14 @@ std::string first_unsupported(const task& in, api_version v) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, service_spec_mode_replicated& out) {
+bool read(const rapidjson::Value& v, service_spec_mode_replicated& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Replicas",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.replicas); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.replicas, cx, "Replicas")) return false; break;
       default: break;
     }
   }
@@ -1451,16 +1451,16 @@ std::string first_unsupported(const service_spec_mode_replicated&, api_version) 
   return {};
 }
 
-bool read(const rapidjson::Value& v, service_spec_mode_replicated_job& out) {
+bool read(const rapidjson::Value& v, service_spec_mode_replicated_job& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "MaxConcurrent",
       "TotalCompletions",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.max_concurrent); break;
-      case 1: get(m.value, out.total_completions); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.max_concurrent, cx, "MaxConcurrent")) return false; break;
+      case 1: if (!get(m.value, out.total_completions, cx, "TotalCompletions")) return false; break;
       default: break;
     }
   }
@@ -1480,7 +1480,7 @@ std::string first_unsupported(const service_spec_mode_replicated_job&, api_versi
   return {};
 }
 
-bool read(const rapidjson::Value& v, service_spec_mode& out) {
+bool read(const rapidjson::Value& v, service_spec_mode& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Global",
@@ -1489,11 +1489,11 @@ bool read(const rapidjson::Value& v, service_spec_mode& out) {
       "ReplicatedJob",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.global); break;
-      case 1: get(m.value, out.global_job); break;
-      case 2: get(m.value, out.replicated); break;
-      case 3: get(m.value, out.replicated_job); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.global, cx, "Global")) return false; break;
+      case 1: if (!get(m.value, out.global_job, cx, "GlobalJob")) return false; break;
+      case 2: if (!get(m.value, out.replicated, cx, "Replicated")) return false; break;
+      case 3: if (!get(m.value, out.replicated_job, cx, "ReplicatedJob")) return false; break;
       default: break;
     }
   }
@@ -1515,7 +1515,7 @@ std::string first_unsupported(const service_spec_mode&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, service_spec_update_config& out) {
+bool read(const rapidjson::Value& v, service_spec_update_config& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Delay",
@@ -1526,13 +1526,13 @@ bool read(const rapidjson::Value& v, service_spec_update_config& out) {
       "Parallelism",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.delay); break;
-      case 1: get(m.value, out.failure_action); break;
-      case 2: get(m.value, out.max_failure_ratio); break;
-      case 3: get(m.value, out.monitor); break;
-      case 4: get(m.value, out.order); break;
-      case 5: get(m.value, out.parallelism); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.delay, cx, "Delay")) return false; break;
+      case 1: if (!get(m.value, out.failure_action, cx, "FailureAction")) return false; break;
+      case 2: if (!get(m.value, out.max_failure_ratio, cx, "MaxFailureRatio")) return false; break;
+      case 3: if (!get(m.value, out.monitor, cx, "Monitor")) return false; break;
+      case 4: if (!get(m.value, out.order, cx, "Order")) return false; break;
+      case 5: if (!get(m.value, out.parallelism, cx, "Parallelism")) return false; break;
       default: break;
     }
   }
@@ -1556,7 +1556,7 @@ std::string first_unsupported(const service_spec_update_config&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, service_spec_rollback_config& out) {
+bool read(const rapidjson::Value& v, service_spec_rollback_config& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Delay",
@@ -1567,13 +1567,13 @@ bool read(const rapidjson::Value& v, service_spec_rollback_config& out) {
       "Parallelism",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.delay); break;
-      case 1: get(m.value, out.failure_action); break;
-      case 2: get(m.value, out.max_failure_ratio); break;
-      case 3: get(m.value, out.monitor); break;
-      case 4: get(m.value, out.order); break;
-      case 5: get(m.value, out.parallelism); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.delay, cx, "Delay")) return false; break;
+      case 1: if (!get(m.value, out.failure_action, cx, "FailureAction")) return false; break;
+      case 2: if (!get(m.value, out.max_failure_ratio, cx, "MaxFailureRatio")) return false; break;
+      case 3: if (!get(m.value, out.monitor, cx, "Monitor")) return false; break;
+      case 4: if (!get(m.value, out.order, cx, "Order")) return false; break;
+      case 5: if (!get(m.value, out.parallelism, cx, "Parallelism")) return false; break;
       default: break;
     }
   }
@@ -1597,16 +1597,16 @@ std::string first_unsupported(const service_spec_rollback_config&, api_version) 
   return {};
 }
 
-bool read(const rapidjson::Value& v, endpoint_spec& out) {
+bool read(const rapidjson::Value& v, endpoint_spec& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Mode",
       "Ports",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.mode); break;
-      case 1: get(m.value, out.ports); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.mode, cx, "Mode")) return false; break;
+      case 1: if (!get(m.value, out.ports, cx, "Ports")) return false; break;
       default: break;
     }
   }
@@ -1626,7 +1626,7 @@ std::string first_unsupported(const endpoint_spec&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, service_spec& out) {
+bool read(const rapidjson::Value& v, service_spec& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "EndpointSpec",
@@ -1639,15 +1639,15 @@ bool read(const rapidjson::Value& v, service_spec& out) {
       "UpdateConfig",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.endpoint_spec); break;
-      case 1: get(m.value, out.labels); break;
-      case 2: get(m.value, out.mode); break;
-      case 3: get(m.value, out.name); break;
-      case 4: get(m.value, out.networks); break;
-      case 5: get(m.value, out.rollback_config); break;
-      case 6: get(m.value, out.task_template); break;
-      case 7: get(m.value, out.update_config); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.endpoint_spec, cx, "EndpointSpec")) return false; break;
+      case 1: if (!get(m.value, out.labels, cx, "Labels")) return false; break;
+      case 2: if (!get(m.value, out.mode, cx, "Mode")) return false; break;
+      case 3: if (!get(m.value, out.name, cx, "Name")) return false; break;
+      case 4: if (!get(m.value, out.networks, cx, "Networks")) return false; break;
+      case 5: if (!get(m.value, out.rollback_config, cx, "RollbackConfig")) return false; break;
+      case 6: if (!get(m.value, out.task_template, cx, "TaskTemplate")) return false; break;
+      case 7: if (!get(m.value, out.update_config, cx, "UpdateConfig")) return false; break;
       default: break;
     }
   }

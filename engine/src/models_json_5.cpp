@@ -6,16 +6,16 @@
 
 namespace berth::engine::json_detail {
 
-bool read(const rapidjson::Value& v, service_endpoint_virtual_ips_item& out) {
+bool read(const rapidjson::Value& v, service_endpoint_virtual_ips_item& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Addr",
       "NetworkID",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.addr); break;
-      case 1: get(m.value, out.network_id); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.addr, cx, "Addr")) return false; break;
+      case 1: if (!get(m.value, out.network_id, cx, "NetworkID")) return false; break;
       default: break;
     }
   }
@@ -35,7 +35,7 @@ std::string first_unsupported(const service_endpoint_virtual_ips_item&, api_vers
   return {};
 }
 
-bool read(const rapidjson::Value& v, service_endpoint& out) {
+bool read(const rapidjson::Value& v, service_endpoint& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Ports",
@@ -43,10 +43,10 @@ bool read(const rapidjson::Value& v, service_endpoint& out) {
       "VirtualIPs",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.ports); break;
-      case 1: get(m.value, out.spec); break;
-      case 2: get(m.value, out.virtual_ips); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.ports, cx, "Ports")) return false; break;
+      case 1: if (!get(m.value, out.spec, cx, "Spec")) return false; break;
+      case 2: if (!get(m.value, out.virtual_ips, cx, "VirtualIPs")) return false; break;
       default: break;
     }
   }
@@ -67,7 +67,7 @@ std::string first_unsupported(const service_endpoint&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, service_update_status& out) {
+bool read(const rapidjson::Value& v, service_update_status& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "CompletedAt",
@@ -76,11 +76,11 @@ bool read(const rapidjson::Value& v, service_update_status& out) {
       "State",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.completed_at); break;
-      case 1: get(m.value, out.message); break;
-      case 2: get(m.value, out.started_at); break;
-      case 3: get(m.value, out.state); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.completed_at, cx, "CompletedAt")) return false; break;
+      case 1: if (!get(m.value, out.message, cx, "Message")) return false; break;
+      case 2: if (!get(m.value, out.started_at, cx, "StartedAt")) return false; break;
+      case 3: if (!get(m.value, out.state, cx, "State")) return false; break;
       default: break;
     }
   }
@@ -102,7 +102,7 @@ std::string first_unsupported(const service_update_status&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, service_service_status& out) {
+bool read(const rapidjson::Value& v, service_service_status& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "CompletedTasks",
@@ -110,10 +110,10 @@ bool read(const rapidjson::Value& v, service_service_status& out) {
       "RunningTasks",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.completed_tasks); break;
-      case 1: get(m.value, out.desired_tasks); break;
-      case 2: get(m.value, out.running_tasks); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.completed_tasks, cx, "CompletedTasks")) return false; break;
+      case 1: if (!get(m.value, out.desired_tasks, cx, "DesiredTasks")) return false; break;
+      case 2: if (!get(m.value, out.running_tasks, cx, "RunningTasks")) return false; break;
       default: break;
     }
   }
@@ -134,16 +134,16 @@ std::string first_unsupported(const service_service_status&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, service_job_status& out) {
+bool read(const rapidjson::Value& v, service_job_status& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "JobIteration",
       "LastExecution",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.job_iteration); break;
-      case 1: get(m.value, out.last_execution); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.job_iteration, cx, "JobIteration")) return false; break;
+      case 1: if (!get(m.value, out.last_execution, cx, "LastExecution")) return false; break;
       default: break;
     }
   }
@@ -163,7 +163,7 @@ std::string first_unsupported(const service_job_status&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, service& out) {
+bool read(const rapidjson::Value& v, service& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "CreatedAt",
@@ -172,21 +172,21 @@ bool read(const rapidjson::Value& v, service& out) {
       "JobStatus",
       "ServiceStatus",
       "Spec",
-      "UpdateStatus",
       "UpdatedAt",
+      "UpdateStatus",
       "Version",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.created_at); break;
-      case 1: get(m.value, out.endpoint); break;
-      case 2: get(m.value, out.id); break;
-      case 3: get(m.value, out.job_status); break;
-      case 4: get(m.value, out.service_status); break;
-      case 5: get(m.value, out.spec); break;
-      case 6: get(m.value, out.update_status); break;
-      case 7: get(m.value, out.updated_at); break;
-      case 8: get(m.value, out.version); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.created_at, cx, "CreatedAt")) return false; break;
+      case 1: if (!get(m.value, out.endpoint, cx, "Endpoint")) return false; break;
+      case 2: if (!get(m.value, out.id, cx, "ID")) return false; break;
+      case 3: if (!get(m.value, out.job_status, cx, "JobStatus")) return false; break;
+      case 4: if (!get(m.value, out.service_status, cx, "ServiceStatus")) return false; break;
+      case 5: if (!get(m.value, out.spec, cx, "Spec")) return false; break;
+      case 6: if (!get(m.value, out.updated_at, cx, "UpdatedAt")) return false; break;
+      case 7: if (!get(m.value, out.update_status, cx, "UpdateStatus")) return false; break;
+      case 8: if (!get(m.value, out.version, cx, "Version")) return false; break;
       default: break;
     }
   }
@@ -217,16 +217,16 @@ std::string first_unsupported(const service& in, api_version v) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, image_delete_response_item& out) {
+bool read(const rapidjson::Value& v, image_delete_response_item& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Deleted",
       "Untagged",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.deleted); break;
-      case 1: get(m.value, out.untagged); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.deleted, cx, "Deleted")) return false; break;
+      case 1: if (!get(m.value, out.untagged, cx, "Untagged")) return false; break;
       default: break;
     }
   }
@@ -246,7 +246,7 @@ std::string first_unsupported(const image_delete_response_item&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, service_create_response& out) {
+bool read(const rapidjson::Value& v, service_create_response& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "ID",
@@ -254,10 +254,10 @@ bool read(const rapidjson::Value& v, service_create_response& out) {
       "Warnings",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.id); break;
-      case 1: get(m.value, out.warning); break;
-      case 2: get(m.value, out.warnings); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.id, cx, "ID")) return false; break;
+      case 1: if (!get(m.value, out.warning, cx, "Warning")) return false; break;
+      case 2: if (!get(m.value, out.warnings, cx, "Warnings")) return false; break;
       default: break;
     }
   }
@@ -279,14 +279,14 @@ std::string first_unsupported(const service_create_response& in, api_version v) 
   return {};
 }
 
-bool read(const rapidjson::Value& v, service_update_response& out) {
+bool read(const rapidjson::Value& v, service_update_response& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Warnings",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.warnings); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.warnings, cx, "Warnings")) return false; break;
       default: break;
     }
   }
@@ -305,7 +305,7 @@ std::string first_unsupported(const service_update_response&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, container_state& out) {
+bool read(const rapidjson::Value& v, container_state& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Dead",
@@ -322,19 +322,19 @@ bool read(const rapidjson::Value& v, container_state& out) {
       "Status",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.dead); break;
-      case 1: get(m.value, out.error); break;
-      case 2: get(m.value, out.exit_code); break;
-      case 3: get(m.value, out.finished_at); break;
-      case 4: get(m.value, out.health); break;
-      case 5: get(m.value, out.oom_killed); break;
-      case 6: get(m.value, out.paused); break;
-      case 7: get(m.value, out.pid); break;
-      case 8: get(m.value, out.restarting); break;
-      case 9: get(m.value, out.running); break;
-      case 10: get(m.value, out.started_at); break;
-      case 11: get(m.value, out.status); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.dead, cx, "Dead")) return false; break;
+      case 1: if (!get(m.value, out.error, cx, "Error")) return false; break;
+      case 2: if (!get(m.value, out.exit_code, cx, "ExitCode")) return false; break;
+      case 3: if (!get(m.value, out.finished_at, cx, "FinishedAt")) return false; break;
+      case 4: if (!get(m.value, out.health, cx, "Health")) return false; break;
+      case 5: if (!get(m.value, out.oom_killed, cx, "OOMKilled")) return false; break;
+      case 6: if (!get(m.value, out.paused, cx, "Paused")) return false; break;
+      case 7: if (!get(m.value, out.pid, cx, "Pid")) return false; break;
+      case 8: if (!get(m.value, out.restarting, cx, "Restarting")) return false; break;
+      case 9: if (!get(m.value, out.running, cx, "Running")) return false; break;
+      case 10: if (!get(m.value, out.started_at, cx, "StartedAt")) return false; break;
+      case 11: if (!get(m.value, out.status, cx, "Status")) return false; break;
       default: break;
     }
   }
@@ -364,7 +364,7 @@ std::string first_unsupported(const container_state&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, container_inspect_response& out) {
+bool read(const rapidjson::Value& v, container_inspect_response& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "AppArmorProfile",
@@ -396,34 +396,34 @@ bool read(const rapidjson::Value& v, container_inspect_response& out) {
       "Storage",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.app_armor_profile); break;
-      case 1: get(m.value, out.args); break;
-      case 2: get(m.value, out.config); break;
-      case 3: get(m.value, out.created); break;
-      case 4: get(m.value, out.driver); break;
-      case 5: get(m.value, out.exec_ids); break;
-      case 6: get(m.value, out.graph_driver); break;
-      case 7: get(m.value, out.host_config); break;
-      case 8: get(m.value, out.hostname_path); break;
-      case 9: get(m.value, out.hosts_path); break;
-      case 10: get(m.value, out.id); break;
-      case 11: get(m.value, out.image); break;
-      case 12: get(m.value, out.image_manifest_descriptor); break;
-      case 13: get(m.value, out.log_path); break;
-      case 14: get(m.value, out.mount_label); break;
-      case 15: get(m.value, out.mounts); break;
-      case 16: get(m.value, out.name); break;
-      case 17: get(m.value, out.network_settings); break;
-      case 18: get(m.value, out.path); break;
-      case 19: get(m.value, out.platform); break;
-      case 20: get(m.value, out.process_label); break;
-      case 21: get(m.value, out.resolv_conf_path); break;
-      case 22: get(m.value, out.restart_count); break;
-      case 23: get(m.value, out.size_root_fs); break;
-      case 24: get(m.value, out.size_rw); break;
-      case 25: get(m.value, out.state); break;
-      case 26: get(m.value, out.storage); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.app_armor_profile, cx, "AppArmorProfile")) return false; break;
+      case 1: if (!get(m.value, out.args, cx, "Args")) return false; break;
+      case 2: if (!get(m.value, out.config, cx, "Config")) return false; break;
+      case 3: if (!get(m.value, out.created, cx, "Created")) return false; break;
+      case 4: if (!get(m.value, out.driver, cx, "Driver")) return false; break;
+      case 5: if (!get(m.value, out.exec_ids, cx, "ExecIDs")) return false; break;
+      case 6: if (!get(m.value, out.graph_driver, cx, "GraphDriver")) return false; break;
+      case 7: if (!get(m.value, out.host_config, cx, "HostConfig")) return false; break;
+      case 8: if (!get(m.value, out.hostname_path, cx, "HostnamePath")) return false; break;
+      case 9: if (!get(m.value, out.hosts_path, cx, "HostsPath")) return false; break;
+      case 10: if (!get(m.value, out.id, cx, "Id")) return false; break;
+      case 11: if (!get(m.value, out.image, cx, "Image")) return false; break;
+      case 12: if (!get(m.value, out.image_manifest_descriptor, cx, "ImageManifestDescriptor")) return false; break;
+      case 13: if (!get(m.value, out.log_path, cx, "LogPath")) return false; break;
+      case 14: if (!get(m.value, out.mount_label, cx, "MountLabel")) return false; break;
+      case 15: if (!get(m.value, out.mounts, cx, "Mounts")) return false; break;
+      case 16: if (!get(m.value, out.name, cx, "Name")) return false; break;
+      case 17: if (!get(m.value, out.network_settings, cx, "NetworkSettings")) return false; break;
+      case 18: if (!get(m.value, out.path, cx, "Path")) return false; break;
+      case 19: if (!get(m.value, out.platform, cx, "Platform")) return false; break;
+      case 20: if (!get(m.value, out.process_label, cx, "ProcessLabel")) return false; break;
+      case 21: if (!get(m.value, out.resolv_conf_path, cx, "ResolvConfPath")) return false; break;
+      case 22: if (!get(m.value, out.restart_count, cx, "RestartCount")) return false; break;
+      case 23: if (!get(m.value, out.size_root_fs, cx, "SizeRootFs")) return false; break;
+      case 24: if (!get(m.value, out.size_rw, cx, "SizeRw")) return false; break;
+      case 25: if (!get(m.value, out.state, cx, "State")) return false; break;
+      case 26: if (!get(m.value, out.storage, cx, "Storage")) return false; break;
       default: break;
     }
   }
@@ -486,16 +486,16 @@ std::string first_unsupported(const container_inspect_response& in, api_version 
   return {};
 }
 
-bool read(const rapidjson::Value& v, container_summary_host_config& out) {
+bool read(const rapidjson::Value& v, container_summary_host_config& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Annotations",
       "NetworkMode",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.annotations); break;
-      case 1: get(m.value, out.network_mode); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.annotations, cx, "Annotations")) return false; break;
+      case 1: if (!get(m.value, out.network_mode, cx, "NetworkMode")) return false; break;
       default: break;
     }
   }
@@ -516,14 +516,14 @@ std::string first_unsupported(const container_summary_host_config& in, api_versi
   return {};
 }
 
-bool read(const rapidjson::Value& v, container_summary_network_settings& out) {
+bool read(const rapidjson::Value& v, container_summary_network_settings& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Networks",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.networks); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.networks, cx, "Networks")) return false; break;
       default: break;
     }
   }
@@ -546,16 +546,16 @@ std::string first_unsupported(const container_summary_network_settings& in, api_
   return {};
 }
 
-bool read(const rapidjson::Value& v, container_summary_health& out) {
+bool read(const rapidjson::Value& v, container_summary_health& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "FailingStreak",
       "Status",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.failing_streak); break;
-      case 1: get(m.value, out.status); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.failing_streak, cx, "FailingStreak")) return false; break;
+      case 1: if (!get(m.value, out.status, cx, "Status")) return false; break;
       default: break;
     }
   }
@@ -575,7 +575,7 @@ std::string first_unsupported(const container_summary_health&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, container_summary& out) {
+bool read(const rapidjson::Value& v, container_summary& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Command",
@@ -597,24 +597,24 @@ bool read(const rapidjson::Value& v, container_summary& out) {
       "Status",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.command); break;
-      case 1: get(m.value, out.created); break;
-      case 2: get(m.value, out.health); break;
-      case 3: get(m.value, out.host_config); break;
-      case 4: get(m.value, out.id); break;
-      case 5: get(m.value, out.image); break;
-      case 6: get(m.value, out.image_id); break;
-      case 7: get(m.value, out.image_manifest_descriptor); break;
-      case 8: get(m.value, out.labels); break;
-      case 9: get(m.value, out.mounts); break;
-      case 10: get(m.value, out.names); break;
-      case 11: get(m.value, out.network_settings); break;
-      case 12: get(m.value, out.ports); break;
-      case 13: get(m.value, out.size_root_fs); break;
-      case 14: get(m.value, out.size_rw); break;
-      case 15: get(m.value, out.state); break;
-      case 16: get(m.value, out.status); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.command, cx, "Command")) return false; break;
+      case 1: if (!get(m.value, out.created, cx, "Created")) return false; break;
+      case 2: if (!get(m.value, out.health, cx, "Health")) return false; break;
+      case 3: if (!get(m.value, out.host_config, cx, "HostConfig")) return false; break;
+      case 4: if (!get(m.value, out.id, cx, "Id")) return false; break;
+      case 5: if (!get(m.value, out.image, cx, "Image")) return false; break;
+      case 6: if (!get(m.value, out.image_id, cx, "ImageID")) return false; break;
+      case 7: if (!get(m.value, out.image_manifest_descriptor, cx, "ImageManifestDescriptor")) return false; break;
+      case 8: if (!get(m.value, out.labels, cx, "Labels")) return false; break;
+      case 9: if (!get(m.value, out.mounts, cx, "Mounts")) return false; break;
+      case 10: if (!get(m.value, out.names, cx, "Names")) return false; break;
+      case 11: if (!get(m.value, out.network_settings, cx, "NetworkSettings")) return false; break;
+      case 12: if (!get(m.value, out.ports, cx, "Ports")) return false; break;
+      case 13: if (!get(m.value, out.size_root_fs, cx, "SizeRootFs")) return false; break;
+      case 14: if (!get(m.value, out.size_rw, cx, "SizeRw")) return false; break;
+      case 15: if (!get(m.value, out.state, cx, "State")) return false; break;
+      case 16: if (!get(m.value, out.status, cx, "Status")) return false; break;
       default: break;
     }
   }
@@ -663,7 +663,7 @@ std::string first_unsupported(const container_summary& in, api_version v) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, containers_disk_usage& out) {
+bool read(const rapidjson::Value& v, containers_disk_usage& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "ActiveCount",
@@ -673,12 +673,12 @@ bool read(const rapidjson::Value& v, containers_disk_usage& out) {
       "TotalSize",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.active_count); break;
-      case 1: get(m.value, out.items); break;
-      case 2: get(m.value, out.reclaimable); break;
-      case 3: get(m.value, out.total_count); break;
-      case 4: get(m.value, out.total_size); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.active_count, cx, "ActiveCount")) return false; break;
+      case 1: if (!get(m.value, out.items, cx, "Items")) return false; break;
+      case 2: if (!get(m.value, out.reclaimable, cx, "Reclaimable")) return false; break;
+      case 3: if (!get(m.value, out.total_count, cx, "TotalCount")) return false; break;
+      case 4: if (!get(m.value, out.total_size, cx, "TotalSize")) return false; break;
       default: break;
     }
   }
@@ -701,16 +701,16 @@ std::string first_unsupported(const containers_disk_usage&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, driver& out) {
+bool read(const rapidjson::Value& v, driver& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Name",
       "Options",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.name); break;
-      case 1: get(m.value, out.options); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.name, cx, "Name")) return false; break;
+      case 1: if (!get(m.value, out.options, cx, "Options")) return false; break;
       default: break;
     }
   }
@@ -730,7 +730,7 @@ std::string first_unsupported(const driver&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, secret_spec& out) {
+bool read(const rapidjson::Value& v, secret_spec& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Data",
@@ -740,12 +740,12 @@ bool read(const rapidjson::Value& v, secret_spec& out) {
       "Templating",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.data); break;
-      case 1: get(m.value, out.driver); break;
-      case 2: get(m.value, out.labels); break;
-      case 3: get(m.value, out.name); break;
-      case 4: get(m.value, out.templating); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.data, cx, "Data")) return false; break;
+      case 1: if (!get(m.value, out.driver, cx, "Driver")) return false; break;
+      case 2: if (!get(m.value, out.labels, cx, "Labels")) return false; break;
+      case 3: if (!get(m.value, out.name, cx, "Name")) return false; break;
+      case 4: if (!get(m.value, out.templating, cx, "Templating")) return false; break;
       default: break;
     }
   }
@@ -768,7 +768,7 @@ std::string first_unsupported(const secret_spec&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, secret& out) {
+bool read(const rapidjson::Value& v, secret& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "CreatedAt",
@@ -778,12 +778,12 @@ bool read(const rapidjson::Value& v, secret& out) {
       "Version",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.created_at); break;
-      case 1: get(m.value, out.id); break;
-      case 2: get(m.value, out.spec); break;
-      case 3: get(m.value, out.updated_at); break;
-      case 4: get(m.value, out.version); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.created_at, cx, "CreatedAt")) return false; break;
+      case 1: if (!get(m.value, out.id, cx, "ID")) return false; break;
+      case 2: if (!get(m.value, out.spec, cx, "Spec")) return false; break;
+      case 3: if (!get(m.value, out.updated_at, cx, "UpdatedAt")) return false; break;
+      case 4: if (!get(m.value, out.version, cx, "Version")) return false; break;
       default: break;
     }
   }
@@ -806,7 +806,7 @@ std::string first_unsupported(const secret&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, config_spec& out) {
+bool read(const rapidjson::Value& v, config_spec& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Data",
@@ -815,11 +815,11 @@ bool read(const rapidjson::Value& v, config_spec& out) {
       "Templating",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.data); break;
-      case 1: get(m.value, out.labels); break;
-      case 2: get(m.value, out.name); break;
-      case 3: get(m.value, out.templating); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.data, cx, "Data")) return false; break;
+      case 1: if (!get(m.value, out.labels, cx, "Labels")) return false; break;
+      case 2: if (!get(m.value, out.name, cx, "Name")) return false; break;
+      case 3: if (!get(m.value, out.templating, cx, "Templating")) return false; break;
       default: break;
     }
   }
@@ -841,7 +841,7 @@ std::string first_unsupported(const config_spec&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, config& out) {
+bool read(const rapidjson::Value& v, config& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "CreatedAt",
@@ -851,12 +851,12 @@ bool read(const rapidjson::Value& v, config& out) {
       "Version",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.created_at); break;
-      case 1: get(m.value, out.id); break;
-      case 2: get(m.value, out.spec); break;
-      case 3: get(m.value, out.updated_at); break;
-      case 4: get(m.value, out.version); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.created_at, cx, "CreatedAt")) return false; break;
+      case 1: if (!get(m.value, out.id, cx, "ID")) return false; break;
+      case 2: if (!get(m.value, out.spec, cx, "Spec")) return false; break;
+      case 3: if (!get(m.value, out.updated_at, cx, "UpdatedAt")) return false; break;
+      case 4: if (!get(m.value, out.version, cx, "Version")) return false; break;
       default: break;
     }
   }
@@ -879,18 +879,32 @@ std::string first_unsupported(const config&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, container_create_response& out) {
+bool read(const rapidjson::Value& v, container_create_response& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Id",
       "Warnings",
   };
+  std::uint64_t seen = 0;
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.id); break;
-      case 1: get(m.value, out.warnings); break;
+    switch (member_index(names, v, m.name)) {
+      case 0:
+        if (!get_required(m.value, out.id, cx, "Id")) return false;
+        seen |= std::uint64_t{1} << 0;
+        break;
+      case 1:
+        if (!get_required(m.value, out.warnings, cx, "Warnings")) return false;
+        seen |= std::uint64_t{1} << 1;
+        break;
       default: break;
     }
+  }
+  if (seen != 0x3u) {
+    static constexpr std::string_view required[] = {
+        "Id",
+        "Warnings",
+    };
+    return check_required(cx, seen, required);
   }
   return true;
 }
@@ -898,8 +912,8 @@ bool read(const rapidjson::Value& v, container_create_response& out) {
 bool write(json_writer& w, const container_create_response& in) {
   bool ok = true;
   w.StartObject();
-  put(w, ok, "Id", in.id);
-  put(w, ok, "Warnings", in.warnings);
+  put_required(w, ok, "Id", in.id);
+  put_required(w, ok, "Warnings", in.warnings);
   w.EndObject();
   return ok;
 }
@@ -908,14 +922,14 @@ std::string first_unsupported(const container_create_response&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, container_update_response& out) {
+bool read(const rapidjson::Value& v, container_update_response& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Warnings",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.warnings); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.warnings, cx, "Warnings")) return false; break;
       default: break;
     }
   }
@@ -934,7 +948,7 @@ std::string first_unsupported(const container_update_response&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, container_cpu_usage& out) {
+bool read(const rapidjson::Value& v, container_cpu_usage& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "percpu_usage",
@@ -943,11 +957,11 @@ bool read(const rapidjson::Value& v, container_cpu_usage& out) {
       "usage_in_usermode",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.percpu_usage); break;
-      case 1: get(m.value, out.total_usage); break;
-      case 2: get(m.value, out.usage_in_kernelmode); break;
-      case 3: get(m.value, out.usage_in_usermode); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.percpu_usage, cx, "percpu_usage")) return false; break;
+      case 1: if (!get(m.value, out.total_usage, cx, "total_usage")) return false; break;
+      case 2: if (!get(m.value, out.usage_in_kernelmode, cx, "usage_in_kernelmode")) return false; break;
+      case 3: if (!get(m.value, out.usage_in_usermode, cx, "usage_in_usermode")) return false; break;
       default: break;
     }
   }
@@ -969,7 +983,7 @@ std::string first_unsupported(const container_cpu_usage&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, container_throttling_data& out) {
+bool read(const rapidjson::Value& v, container_throttling_data& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "periods",
@@ -977,10 +991,10 @@ bool read(const rapidjson::Value& v, container_throttling_data& out) {
       "throttled_time",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.periods); break;
-      case 1: get(m.value, out.throttled_periods); break;
-      case 2: get(m.value, out.throttled_time); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.periods, cx, "periods")) return false; break;
+      case 1: if (!get(m.value, out.throttled_periods, cx, "throttled_periods")) return false; break;
+      case 2: if (!get(m.value, out.throttled_time, cx, "throttled_time")) return false; break;
       default: break;
     }
   }
@@ -1001,7 +1015,7 @@ std::string first_unsupported(const container_throttling_data&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, container_cpu_stats& out) {
+bool read(const rapidjson::Value& v, container_cpu_stats& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "cpu_usage",
@@ -1010,11 +1024,11 @@ bool read(const rapidjson::Value& v, container_cpu_stats& out) {
       "throttling_data",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.cpu_usage); break;
-      case 1: get(m.value, out.online_cpus); break;
-      case 2: get(m.value, out.system_cpu_usage); break;
-      case 3: get(m.value, out.throttling_data); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.cpu_usage, cx, "cpu_usage")) return false; break;
+      case 1: if (!get(m.value, out.online_cpus, cx, "online_cpus")) return false; break;
+      case 2: if (!get(m.value, out.system_cpu_usage, cx, "system_cpu_usage")) return false; break;
+      case 3: if (!get(m.value, out.throttling_data, cx, "throttling_data")) return false; break;
       default: break;
     }
   }
@@ -1036,7 +1050,7 @@ std::string first_unsupported(const container_cpu_stats&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, container_memory_stats& out) {
+bool read(const rapidjson::Value& v, container_memory_stats& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "commitbytes",
@@ -1049,15 +1063,15 @@ bool read(const rapidjson::Value& v, container_memory_stats& out) {
       "usage",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.commitbytes); break;
-      case 1: get(m.value, out.commitpeakbytes); break;
-      case 2: get(m.value, out.failcnt); break;
-      case 3: get(m.value, out.limit); break;
-      case 4: get(m.value, out.max_usage); break;
-      case 5: get(m.value, out.privateworkingset); break;
-      case 6: get(m.value, out.stats); break;
-      case 7: get(m.value, out.usage); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.commitbytes, cx, "commitbytes")) return false; break;
+      case 1: if (!get(m.value, out.commitpeakbytes, cx, "commitpeakbytes")) return false; break;
+      case 2: if (!get(m.value, out.failcnt, cx, "failcnt")) return false; break;
+      case 3: if (!get(m.value, out.limit, cx, "limit")) return false; break;
+      case 4: if (!get(m.value, out.max_usage, cx, "max_usage")) return false; break;
+      case 5: if (!get(m.value, out.privateworkingset, cx, "privateworkingset")) return false; break;
+      case 6: if (!get(m.value, out.stats, cx, "stats")) return false; break;
+      case 7: if (!get(m.value, out.usage, cx, "usage")) return false; break;
       default: break;
     }
   }
@@ -1083,7 +1097,7 @@ std::string first_unsupported(const container_memory_stats&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, container_network_stats& out) {
+bool read(const rapidjson::Value& v, container_network_stats& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "endpoint_id",
@@ -1098,17 +1112,17 @@ bool read(const rapidjson::Value& v, container_network_stats& out) {
       "tx_packets",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.endpoint_id); break;
-      case 1: get(m.value, out.instance_id); break;
-      case 2: get(m.value, out.rx_bytes); break;
-      case 3: get(m.value, out.rx_dropped); break;
-      case 4: get(m.value, out.rx_errors); break;
-      case 5: get(m.value, out.rx_packets); break;
-      case 6: get(m.value, out.tx_bytes); break;
-      case 7: get(m.value, out.tx_dropped); break;
-      case 8: get(m.value, out.tx_errors); break;
-      case 9: get(m.value, out.tx_packets); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.endpoint_id, cx, "endpoint_id")) return false; break;
+      case 1: if (!get(m.value, out.instance_id, cx, "instance_id")) return false; break;
+      case 2: if (!get(m.value, out.rx_bytes, cx, "rx_bytes")) return false; break;
+      case 3: if (!get(m.value, out.rx_dropped, cx, "rx_dropped")) return false; break;
+      case 4: if (!get(m.value, out.rx_errors, cx, "rx_errors")) return false; break;
+      case 5: if (!get(m.value, out.rx_packets, cx, "rx_packets")) return false; break;
+      case 6: if (!get(m.value, out.tx_bytes, cx, "tx_bytes")) return false; break;
+      case 7: if (!get(m.value, out.tx_dropped, cx, "tx_dropped")) return false; break;
+      case 8: if (!get(m.value, out.tx_errors, cx, "tx_errors")) return false; break;
+      case 9: if (!get(m.value, out.tx_packets, cx, "tx_packets")) return false; break;
       default: break;
     }
   }
@@ -1136,16 +1150,16 @@ std::string first_unsupported(const container_network_stats&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, container_pids_stats& out) {
+bool read(const rapidjson::Value& v, container_pids_stats& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "current",
       "limit",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.current); break;
-      case 1: get(m.value, out.limit); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.current, cx, "current")) return false; break;
+      case 1: if (!get(m.value, out.limit, cx, "limit")) return false; break;
       default: break;
     }
   }
@@ -1165,7 +1179,7 @@ std::string first_unsupported(const container_pids_stats&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, container_blkio_stat_entry& out) {
+bool read(const rapidjson::Value& v, container_blkio_stat_entry& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "major",
@@ -1174,11 +1188,11 @@ bool read(const rapidjson::Value& v, container_blkio_stat_entry& out) {
       "value",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.major_); break;
-      case 1: get(m.value, out.minor_); break;
-      case 2: get(m.value, out.op); break;
-      case 3: get(m.value, out.value); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.major_, cx, "major")) return false; break;
+      case 1: if (!get(m.value, out.minor_, cx, "minor")) return false; break;
+      case 2: if (!get(m.value, out.op, cx, "op")) return false; break;
+      case 3: if (!get(m.value, out.value, cx, "value")) return false; break;
       default: break;
     }
   }
@@ -1200,7 +1214,7 @@ std::string first_unsupported(const container_blkio_stat_entry&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, container_blkio_stats& out) {
+bool read(const rapidjson::Value& v, container_blkio_stats& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "io_merged_recursive",
@@ -1213,15 +1227,15 @@ bool read(const rapidjson::Value& v, container_blkio_stats& out) {
       "sectors_recursive",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.io_merged_recursive); break;
-      case 1: get(m.value, out.io_queue_recursive); break;
-      case 2: get(m.value, out.io_service_bytes_recursive); break;
-      case 3: get(m.value, out.io_service_time_recursive); break;
-      case 4: get(m.value, out.io_serviced_recursive); break;
-      case 5: get(m.value, out.io_time_recursive); break;
-      case 6: get(m.value, out.io_wait_time_recursive); break;
-      case 7: get(m.value, out.sectors_recursive); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.io_merged_recursive, cx, "io_merged_recursive")) return false; break;
+      case 1: if (!get(m.value, out.io_queue_recursive, cx, "io_queue_recursive")) return false; break;
+      case 2: if (!get(m.value, out.io_service_bytes_recursive, cx, "io_service_bytes_recursive")) return false; break;
+      case 3: if (!get(m.value, out.io_service_time_recursive, cx, "io_service_time_recursive")) return false; break;
+      case 4: if (!get(m.value, out.io_serviced_recursive, cx, "io_serviced_recursive")) return false; break;
+      case 5: if (!get(m.value, out.io_time_recursive, cx, "io_time_recursive")) return false; break;
+      case 6: if (!get(m.value, out.io_wait_time_recursive, cx, "io_wait_time_recursive")) return false; break;
+      case 7: if (!get(m.value, out.sectors_recursive, cx, "sectors_recursive")) return false; break;
       default: break;
     }
   }
@@ -1247,7 +1261,7 @@ std::string first_unsupported(const container_blkio_stats&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, container_storage_stats& out) {
+bool read(const rapidjson::Value& v, container_storage_stats& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "read_count_normalized",
@@ -1256,11 +1270,11 @@ bool read(const rapidjson::Value& v, container_storage_stats& out) {
       "write_size_bytes",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.read_count_normalized); break;
-      case 1: get(m.value, out.read_size_bytes); break;
-      case 2: get(m.value, out.write_count_normalized); break;
-      case 3: get(m.value, out.write_size_bytes); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.read_count_normalized, cx, "read_count_normalized")) return false; break;
+      case 1: if (!get(m.value, out.read_size_bytes, cx, "read_size_bytes")) return false; break;
+      case 2: if (!get(m.value, out.write_count_normalized, cx, "write_count_normalized")) return false; break;
+      case 3: if (!get(m.value, out.write_size_bytes, cx, "write_size_bytes")) return false; break;
       default: break;
     }
   }
@@ -1282,7 +1296,7 @@ std::string first_unsupported(const container_storage_stats&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, container_stats_response& out) {
+bool read(const rapidjson::Value& v, container_stats_response& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "blkio_stats",
@@ -1300,20 +1314,20 @@ bool read(const rapidjson::Value& v, container_stats_response& out) {
       "storage_stats",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.blkio_stats); break;
-      case 1: get(m.value, out.cpu_stats); break;
-      case 2: get(m.value, out.id); break;
-      case 3: get(m.value, out.memory_stats); break;
-      case 4: get(m.value, out.name); break;
-      case 5: get(m.value, out.networks); break;
-      case 6: get(m.value, out.num_procs); break;
-      case 7: get(m.value, out.os_type); break;
-      case 8: get(m.value, out.pids_stats); break;
-      case 9: get(m.value, out.precpu_stats); break;
-      case 10: get(m.value, out.preread); break;
-      case 11: get(m.value, out.read); break;
-      case 12: get(m.value, out.storage_stats); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.blkio_stats, cx, "blkio_stats")) return false; break;
+      case 1: if (!get(m.value, out.cpu_stats, cx, "cpu_stats")) return false; break;
+      case 2: if (!get(m.value, out.id, cx, "id")) return false; break;
+      case 3: if (!get(m.value, out.memory_stats, cx, "memory_stats")) return false; break;
+      case 4: if (!get(m.value, out.name, cx, "name")) return false; break;
+      case 5: if (!get(m.value, out.networks, cx, "networks")) return false; break;
+      case 6: if (!get(m.value, out.num_procs, cx, "num_procs")) return false; break;
+      case 7: if (!get(m.value, out.os_type, cx, "os_type")) return false; break;
+      case 8: if (!get(m.value, out.pids_stats, cx, "pids_stats")) return false; break;
+      case 9: if (!get(m.value, out.precpu_stats, cx, "precpu_stats")) return false; break;
+      case 10: if (!get(m.value, out.preread, cx, "preread")) return false; break;
+      case 11: if (!get(m.value, out.read, cx, "read")) return false; break;
+      case 12: if (!get(m.value, out.storage_stats, cx, "storage_stats")) return false; break;
       default: break;
     }
   }
@@ -1344,16 +1358,16 @@ std::string first_unsupported(const container_stats_response&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, container_top_response& out) {
+bool read(const rapidjson::Value& v, container_top_response& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Processes",
       "Titles",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.processes); break;
-      case 1: get(m.value, out.titles); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.processes, cx, "Processes")) return false; break;
+      case 1: if (!get(m.value, out.titles, cx, "Titles")) return false; break;
       default: break;
     }
   }
@@ -1373,14 +1387,14 @@ std::string first_unsupported(const container_top_response&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, container_wait_exit_error& out) {
+bool read(const rapidjson::Value& v, container_wait_exit_error& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Message",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.message); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.message, cx, "Message")) return false; break;
       default: break;
     }
   }
@@ -1399,18 +1413,28 @@ std::string first_unsupported(const container_wait_exit_error&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, container_wait_response& out) {
+bool read(const rapidjson::Value& v, container_wait_response& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Error",
       "StatusCode",
   };
+  std::uint64_t seen = 0;
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.error); break;
-      case 1: get(m.value, out.status_code); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.error, cx, "Error")) return false; break;
+      case 1:
+        if (!get_required(m.value, out.status_code, cx, "StatusCode")) return false;
+        seen |= std::uint64_t{1} << 0;
+        break;
       default: break;
     }
+  }
+  if (seen != 0x1u) {
+    static constexpr std::string_view required[] = {
+        "StatusCode",
+    };
+    return check_required(cx, seen, required);
   }
   return true;
 }
@@ -1418,7 +1442,7 @@ bool read(const rapidjson::Value& v, container_wait_response& out) {
 bool write(json_writer& w, const container_wait_response& in) {
   bool ok = true;
   w.StartObject();
-  put(w, ok, "StatusCode", in.status_code);
+  put_required(w, ok, "StatusCode", in.status_code);
   put(w, ok, "Error", in.error);
   w.EndObject();
   return ok;
@@ -1428,16 +1452,26 @@ std::string first_unsupported(const container_wait_response&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, system_version_platform& out) {
+bool read(const rapidjson::Value& v, system_version_platform& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Name",
   };
+  std::uint64_t seen = 0;
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.name); break;
+    switch (member_index(names, v, m.name)) {
+      case 0:
+        if (!get_required(m.value, out.name, cx, "Name")) return false;
+        seen |= std::uint64_t{1} << 0;
+        break;
       default: break;
     }
+  }
+  if (seen != 0x1u) {
+    static constexpr std::string_view required[] = {
+        "Name",
+    };
+    return check_required(cx, seen, required);
   }
   return true;
 }
@@ -1445,7 +1479,7 @@ bool read(const rapidjson::Value& v, system_version_platform& out) {
 bool write(json_writer& w, const system_version_platform& in) {
   bool ok = true;
   w.StartObject();
-  put(w, ok, "Name", in.name);
+  put_required(w, ok, "Name", in.name);
   w.EndObject();
   return ok;
 }
@@ -1454,20 +1488,34 @@ std::string first_unsupported(const system_version_platform&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, system_version_components_item& out) {
+bool read(const rapidjson::Value& v, system_version_components_item& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Details",
       "Name",
       "Version",
   };
+  std::uint64_t seen = 0;
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.details); break;
-      case 1: get(m.value, out.name); break;
-      case 2: get(m.value, out.version); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.details, cx, "Details")) return false; break;
+      case 1:
+        if (!get_required(m.value, out.name, cx, "Name")) return false;
+        seen |= std::uint64_t{1} << 0;
+        break;
+      case 2:
+        if (!get_required(m.value, out.version, cx, "Version")) return false;
+        seen |= std::uint64_t{1} << 1;
+        break;
       default: break;
     }
+  }
+  if (seen != 0x3u) {
+    static constexpr std::string_view required[] = {
+        "Name",
+        "Version",
+    };
+    return check_required(cx, seen, required);
   }
   return true;
 }
@@ -1475,8 +1523,8 @@ bool read(const rapidjson::Value& v, system_version_components_item& out) {
 bool write(json_writer& w, const system_version_components_item& in) {
   bool ok = true;
   w.StartObject();
-  put(w, ok, "Name", in.name);
-  put(w, ok, "Version", in.version);
+  put_required(w, ok, "Name", in.name);
+  put_required(w, ok, "Version", in.version);
   put(w, ok, "Details", in.details);
   w.EndObject();
   return ok;
@@ -1486,7 +1534,7 @@ std::string first_unsupported(const system_version_components_item&, api_version
   return {};
 }
 
-bool read(const rapidjson::Value& v, system_version& out) {
+bool read(const rapidjson::Value& v, system_version& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "ApiVersion",
@@ -1503,19 +1551,19 @@ bool read(const rapidjson::Value& v, system_version& out) {
       "Version",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.api_version); break;
-      case 1: get(m.value, out.arch); break;
-      case 2: get(m.value, out.build_time); break;
-      case 3: get(m.value, out.components); break;
-      case 4: get(m.value, out.experimental); break;
-      case 5: get(m.value, out.git_commit); break;
-      case 6: get(m.value, out.go_version); break;
-      case 7: get(m.value, out.kernel_version); break;
-      case 8: get(m.value, out.min_api_version); break;
-      case 9: get(m.value, out.os); break;
-      case 10: get(m.value, out.platform); break;
-      case 11: get(m.value, out.version); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.api_version, cx, "ApiVersion")) return false; break;
+      case 1: if (!get(m.value, out.arch, cx, "Arch")) return false; break;
+      case 2: if (!get(m.value, out.build_time, cx, "BuildTime")) return false; break;
+      case 3: if (!get(m.value, out.components, cx, "Components")) return false; break;
+      case 4: if (!get(m.value, out.experimental, cx, "Experimental")) return false; break;
+      case 5: if (!get(m.value, out.git_commit, cx, "GitCommit")) return false; break;
+      case 6: if (!get(m.value, out.go_version, cx, "GoVersion")) return false; break;
+      case 7: if (!get(m.value, out.kernel_version, cx, "KernelVersion")) return false; break;
+      case 8: if (!get(m.value, out.min_api_version, cx, "MinAPIVersion")) return false; break;
+      case 9: if (!get(m.value, out.os, cx, "Os")) return false; break;
+      case 10: if (!get(m.value, out.platform, cx, "Platform")) return false; break;
+      case 11: if (!get(m.value, out.version, cx, "Version")) return false; break;
       default: break;
     }
   }
@@ -1545,7 +1593,7 @@ std::string first_unsupported(const system_version&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, plugins_info& out) {
+bool read(const rapidjson::Value& v, plugins_info& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Authorization",
@@ -1554,11 +1602,11 @@ bool read(const rapidjson::Value& v, plugins_info& out) {
       "Volume",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.authorization); break;
-      case 1: get(m.value, out.log); break;
-      case 2: get(m.value, out.network); break;
-      case 3: get(m.value, out.volume); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.authorization, cx, "Authorization")) return false; break;
+      case 1: if (!get(m.value, out.log, cx, "Log")) return false; break;
+      case 2: if (!get(m.value, out.network, cx, "Network")) return false; break;
+      case 3: if (!get(m.value, out.volume, cx, "Volume")) return false; break;
       default: break;
     }
   }
@@ -1580,7 +1628,7 @@ std::string first_unsupported(const plugins_info&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, index_info& out) {
+bool read(const rapidjson::Value& v, index_info& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Mirrors",
@@ -1589,11 +1637,11 @@ bool read(const rapidjson::Value& v, index_info& out) {
       "Secure",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.mirrors); break;
-      case 1: get(m.value, out.name); break;
-      case 2: get(m.value, out.official); break;
-      case 3: get(m.value, out.secure); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.mirrors, cx, "Mirrors")) return false; break;
+      case 1: if (!get(m.value, out.name, cx, "Name")) return false; break;
+      case 2: if (!get(m.value, out.official, cx, "Official")) return false; break;
+      case 3: if (!get(m.value, out.secure, cx, "Secure")) return false; break;
       default: break;
     }
   }
@@ -1615,7 +1663,7 @@ std::string first_unsupported(const index_info&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, registry_service_config& out) {
+bool read(const rapidjson::Value& v, registry_service_config& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "AllowNondistributableArtifactsCIDRs",
@@ -1625,12 +1673,12 @@ bool read(const rapidjson::Value& v, registry_service_config& out) {
       "Mirrors",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.allow_nondistributable_artifacts_cidrs); break;
-      case 1: get(m.value, out.allow_nondistributable_artifacts_hostnames); break;
-      case 2: get(m.value, out.index_configs); break;
-      case 3: get(m.value, out.insecure_registry_cidrs); break;
-      case 4: get(m.value, out.mirrors); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.allow_nondistributable_artifacts_cidrs, cx, "AllowNondistributableArtifactsCIDRs")) return false; break;
+      case 1: if (!get(m.value, out.allow_nondistributable_artifacts_hostnames, cx, "AllowNondistributableArtifactsHostnames")) return false; break;
+      case 2: if (!get(m.value, out.index_configs, cx, "IndexConfigs")) return false; break;
+      case 3: if (!get(m.value, out.insecure_registry_cidrs, cx, "InsecureRegistryCIDRs")) return false; break;
+      case 4: if (!get(m.value, out.mirrors, cx, "Mirrors")) return false; break;
       default: break;
     }
   }
@@ -1653,7 +1701,7 @@ std::string first_unsupported(const registry_service_config&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, runtime& out) {
+bool read(const rapidjson::Value& v, runtime& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "path",
@@ -1661,10 +1709,10 @@ bool read(const rapidjson::Value& v, runtime& out) {
       "status",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.path); break;
-      case 1: get(m.value, out.runtime_args); break;
-      case 2: get(m.value, out.status); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.path, cx, "path")) return false; break;
+      case 1: if (!get(m.value, out.runtime_args, cx, "runtimeArgs")) return false; break;
+      case 2: if (!get(m.value, out.status, cx, "status")) return false; break;
       default: break;
     }
   }

@@ -6,16 +6,16 @@
 
 namespace berth::engine::json_detail {
 
-bool read(const rapidjson::Value& v, peer_node& out) {
+bool read(const rapidjson::Value& v, peer_node& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Addr",
       "NodeID",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.addr); break;
-      case 1: get(m.value, out.node_id); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.addr, cx, "Addr")) return false; break;
+      case 1: if (!get(m.value, out.node_id, cx, "NodeID")) return false; break;
       default: break;
     }
   }
@@ -35,7 +35,7 @@ std::string first_unsupported(const peer_node&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, swarm_info& out) {
+bool read(const rapidjson::Value& v, swarm_info& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Cluster",
@@ -49,16 +49,16 @@ bool read(const rapidjson::Value& v, swarm_info& out) {
       "RemoteManagers",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.cluster); break;
-      case 1: get(m.value, out.control_available); break;
-      case 2: get(m.value, out.error); break;
-      case 3: get(m.value, out.local_node_state); break;
-      case 4: get(m.value, out.managers); break;
-      case 5: get(m.value, out.node_addr); break;
-      case 6: get(m.value, out.node_id); break;
-      case 7: get(m.value, out.nodes); break;
-      case 8: get(m.value, out.remote_managers); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.cluster, cx, "Cluster")) return false; break;
+      case 1: if (!get(m.value, out.control_available, cx, "ControlAvailable")) return false; break;
+      case 2: if (!get(m.value, out.error, cx, "Error")) return false; break;
+      case 3: if (!get(m.value, out.local_node_state, cx, "LocalNodeState")) return false; break;
+      case 4: if (!get(m.value, out.managers, cx, "Managers")) return false; break;
+      case 5: if (!get(m.value, out.node_addr, cx, "NodeAddr")) return false; break;
+      case 6: if (!get(m.value, out.node_id, cx, "NodeID")) return false; break;
+      case 7: if (!get(m.value, out.nodes, cx, "Nodes")) return false; break;
+      case 8: if (!get(m.value, out.remote_managers, cx, "RemoteManagers")) return false; break;
       default: break;
     }
   }
@@ -85,16 +85,16 @@ std::string first_unsupported(const swarm_info&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, commit& out) {
+bool read(const rapidjson::Value& v, commit& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Expected",
       "ID",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.expected); break;
-      case 1: get(m.value, out.id); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.expected, cx, "Expected")) return false; break;
+      case 1: if (!get(m.value, out.id, cx, "ID")) return false; break;
       default: break;
     }
   }
@@ -114,16 +114,16 @@ std::string first_unsupported(const commit&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, system_info_default_address_pools_item& out) {
+bool read(const rapidjson::Value& v, system_info_default_address_pools_item& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Base",
       "Size",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.base); break;
-      case 1: get(m.value, out.size); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.base, cx, "Base")) return false; break;
+      case 1: if (!get(m.value, out.size, cx, "Size")) return false; break;
       default: break;
     }
   }
@@ -143,16 +143,16 @@ std::string first_unsupported(const system_info_default_address_pools_item&, api
   return {};
 }
 
-bool read(const rapidjson::Value& v, firewall_info& out) {
+bool read(const rapidjson::Value& v, firewall_info& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Driver",
       "Info",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.driver); break;
-      case 1: get(m.value, out.info); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.driver, cx, "Driver")) return false; break;
+      case 1: if (!get(m.value, out.info, cx, "Info")) return false; break;
       default: break;
     }
   }
@@ -172,16 +172,16 @@ std::string first_unsupported(const firewall_info&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, containerd_info_namespaces& out) {
+bool read(const rapidjson::Value& v, containerd_info_namespaces& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Containers",
       "Plugins",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.containers); break;
-      case 1: get(m.value, out.plugins); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.containers, cx, "Containers")) return false; break;
+      case 1: if (!get(m.value, out.plugins, cx, "Plugins")) return false; break;
       default: break;
     }
   }
@@ -201,16 +201,16 @@ std::string first_unsupported(const containerd_info_namespaces&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, containerd_info& out) {
+bool read(const rapidjson::Value& v, containerd_info& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Address",
       "Namespaces",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.address); break;
-      case 1: get(m.value, out.namespaces); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.address, cx, "Address")) return false; break;
+      case 1: if (!get(m.value, out.namespaces, cx, "Namespaces")) return false; break;
       default: break;
     }
   }
@@ -230,15 +230,13 @@ std::string first_unsupported(const containerd_info&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, system_info& out) {
+bool read(const rapidjson::Value& v, system_info& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Architecture",
       "BridgeNfIp6tables",
       "BridgeNfIptables",
       "CDISpecDirs",
-      "CPUSet",
-      "CPUShares",
       "CgroupDriver",
       "CgroupVersion",
       "ClusterAdvertise",
@@ -251,6 +249,8 @@ bool read(const rapidjson::Value& v, system_info& out) {
       "ContainersStopped",
       "CpuCfsPeriod",
       "CpuCfsQuota",
+      "CPUSet",
+      "CPUShares",
       "Debug",
       "DefaultAddressPools",
       "DefaultRuntime",
@@ -264,11 +264,11 @@ bool read(const rapidjson::Value& v, system_info& out) {
       "HttpProxy",
       "HttpsProxy",
       "ID",
-      "IPv4Forwarding",
       "Images",
       "IndexServerAddress",
       "InitBinary",
       "InitCommit",
+      "IPv4Forwarding",
       "Isolation",
       "KernelMemory",
       "KernelMemoryTCP",
@@ -276,19 +276,19 @@ bool read(const rapidjson::Value& v, system_info& out) {
       "Labels",
       "LiveRestoreEnabled",
       "LoggingDriver",
-      "MemTotal",
       "MemoryLimit",
+      "MemTotal",
+      "Name",
       "NCPU",
       "NEventsListener",
       "NFd",
       "NGoroutines",
-      "NRI",
-      "Name",
       "NoProxy",
-      "OSType",
-      "OSVersion",
+      "NRI",
       "OomKillDisable",
       "OperatingSystem",
+      "OSType",
+      "OSVersion",
       "PidsLimit",
       "Plugins",
       "ProductLicense",
@@ -303,75 +303,75 @@ bool read(const rapidjson::Value& v, system_info& out) {
       "Warnings",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.architecture); break;
-      case 1: get(m.value, out.bridge_nf_ip6tables); break;
-      case 2: get(m.value, out.bridge_nf_iptables); break;
-      case 3: get(m.value, out.cdi_spec_dirs); break;
-      case 4: get(m.value, out.cpu_set); break;
-      case 5: get(m.value, out.cpu_shares); break;
-      case 6: get(m.value, out.cgroup_driver); break;
-      case 7: get(m.value, out.cgroup_version); break;
-      case 8: get(m.value, out.cluster_advertise); break;
-      case 9: get(m.value, out.cluster_store); break;
-      case 10: get(m.value, out.containerd); break;
-      case 11: get(m.value, out.containerd_commit); break;
-      case 12: get(m.value, out.containers); break;
-      case 13: get(m.value, out.containers_paused); break;
-      case 14: get(m.value, out.containers_running); break;
-      case 15: get(m.value, out.containers_stopped); break;
-      case 16: get(m.value, out.cpu_cfs_period); break;
-      case 17: get(m.value, out.cpu_cfs_quota); break;
-      case 18: get(m.value, out.debug); break;
-      case 19: get(m.value, out.default_address_pools); break;
-      case 20: get(m.value, out.default_runtime); break;
-      case 21: get(m.value, out.discovered_devices); break;
-      case 22: get(m.value, out.docker_root_dir); break;
-      case 23: get(m.value, out.driver); break;
-      case 24: get(m.value, out.driver_status); break;
-      case 25: get(m.value, out.experimental_build); break;
-      case 26: get(m.value, out.firewall_backend); break;
-      case 27: get(m.value, out.generic_resources); break;
-      case 28: get(m.value, out.http_proxy); break;
-      case 29: get(m.value, out.https_proxy); break;
-      case 30: get(m.value, out.id); break;
-      case 31: get(m.value, out.ipv4_forwarding); break;
-      case 32: get(m.value, out.images); break;
-      case 33: get(m.value, out.index_server_address); break;
-      case 34: get(m.value, out.init_binary); break;
-      case 35: get(m.value, out.init_commit); break;
-      case 36: get(m.value, out.isolation); break;
-      case 37: get(m.value, out.kernel_memory); break;
-      case 38: get(m.value, out.kernel_memory_tcp); break;
-      case 39: get(m.value, out.kernel_version); break;
-      case 40: get(m.value, out.labels); break;
-      case 41: get(m.value, out.live_restore_enabled); break;
-      case 42: get(m.value, out.logging_driver); break;
-      case 43: get(m.value, out.mem_total); break;
-      case 44: get(m.value, out.memory_limit); break;
-      case 45: get(m.value, out.ncpu); break;
-      case 46: get(m.value, out.n_events_listener); break;
-      case 47: get(m.value, out.n_fd); break;
-      case 48: get(m.value, out.n_goroutines); break;
-      case 49: get(m.value, out.nri); break;
-      case 50: get(m.value, out.name); break;
-      case 51: get(m.value, out.no_proxy); break;
-      case 52: get(m.value, out.os_type); break;
-      case 53: get(m.value, out.os_version); break;
-      case 54: get(m.value, out.oom_kill_disable); break;
-      case 55: get(m.value, out.operating_system); break;
-      case 56: get(m.value, out.pids_limit); break;
-      case 57: get(m.value, out.plugins); break;
-      case 58: get(m.value, out.product_license); break;
-      case 59: get(m.value, out.registry_config); break;
-      case 60: get(m.value, out.runc_commit); break;
-      case 61: get(m.value, out.runtimes); break;
-      case 62: get(m.value, out.security_options); break;
-      case 63: get(m.value, out.server_version); break;
-      case 64: get(m.value, out.swap_limit); break;
-      case 65: get(m.value, out.swarm); break;
-      case 66: get(m.value, out.system_time); break;
-      case 67: get(m.value, out.warnings); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.architecture, cx, "Architecture")) return false; break;
+      case 1: if (!get(m.value, out.bridge_nf_ip6tables, cx, "BridgeNfIp6tables")) return false; break;
+      case 2: if (!get(m.value, out.bridge_nf_iptables, cx, "BridgeNfIptables")) return false; break;
+      case 3: if (!get(m.value, out.cdi_spec_dirs, cx, "CDISpecDirs")) return false; break;
+      case 4: if (!get(m.value, out.cgroup_driver, cx, "CgroupDriver")) return false; break;
+      case 5: if (!get(m.value, out.cgroup_version, cx, "CgroupVersion")) return false; break;
+      case 6: if (!get(m.value, out.cluster_advertise, cx, "ClusterAdvertise")) return false; break;
+      case 7: if (!get(m.value, out.cluster_store, cx, "ClusterStore")) return false; break;
+      case 8: if (!get(m.value, out.containerd, cx, "Containerd")) return false; break;
+      case 9: if (!get(m.value, out.containerd_commit, cx, "ContainerdCommit")) return false; break;
+      case 10: if (!get(m.value, out.containers, cx, "Containers")) return false; break;
+      case 11: if (!get(m.value, out.containers_paused, cx, "ContainersPaused")) return false; break;
+      case 12: if (!get(m.value, out.containers_running, cx, "ContainersRunning")) return false; break;
+      case 13: if (!get(m.value, out.containers_stopped, cx, "ContainersStopped")) return false; break;
+      case 14: if (!get(m.value, out.cpu_cfs_period, cx, "CpuCfsPeriod")) return false; break;
+      case 15: if (!get(m.value, out.cpu_cfs_quota, cx, "CpuCfsQuota")) return false; break;
+      case 16: if (!get(m.value, out.cpu_set, cx, "CPUSet")) return false; break;
+      case 17: if (!get(m.value, out.cpu_shares, cx, "CPUShares")) return false; break;
+      case 18: if (!get(m.value, out.debug, cx, "Debug")) return false; break;
+      case 19: if (!get(m.value, out.default_address_pools, cx, "DefaultAddressPools")) return false; break;
+      case 20: if (!get(m.value, out.default_runtime, cx, "DefaultRuntime")) return false; break;
+      case 21: if (!get(m.value, out.discovered_devices, cx, "DiscoveredDevices")) return false; break;
+      case 22: if (!get(m.value, out.docker_root_dir, cx, "DockerRootDir")) return false; break;
+      case 23: if (!get(m.value, out.driver, cx, "Driver")) return false; break;
+      case 24: if (!get(m.value, out.driver_status, cx, "DriverStatus")) return false; break;
+      case 25: if (!get(m.value, out.experimental_build, cx, "ExperimentalBuild")) return false; break;
+      case 26: if (!get(m.value, out.firewall_backend, cx, "FirewallBackend")) return false; break;
+      case 27: if (!get(m.value, out.generic_resources, cx, "GenericResources")) return false; break;
+      case 28: if (!get(m.value, out.http_proxy, cx, "HttpProxy")) return false; break;
+      case 29: if (!get(m.value, out.https_proxy, cx, "HttpsProxy")) return false; break;
+      case 30: if (!get(m.value, out.id, cx, "ID")) return false; break;
+      case 31: if (!get(m.value, out.images, cx, "Images")) return false; break;
+      case 32: if (!get(m.value, out.index_server_address, cx, "IndexServerAddress")) return false; break;
+      case 33: if (!get(m.value, out.init_binary, cx, "InitBinary")) return false; break;
+      case 34: if (!get(m.value, out.init_commit, cx, "InitCommit")) return false; break;
+      case 35: if (!get(m.value, out.ipv4_forwarding, cx, "IPv4Forwarding")) return false; break;
+      case 36: if (!get(m.value, out.isolation, cx, "Isolation")) return false; break;
+      case 37: if (!get(m.value, out.kernel_memory, cx, "KernelMemory")) return false; break;
+      case 38: if (!get(m.value, out.kernel_memory_tcp, cx, "KernelMemoryTCP")) return false; break;
+      case 39: if (!get(m.value, out.kernel_version, cx, "KernelVersion")) return false; break;
+      case 40: if (!get(m.value, out.labels, cx, "Labels")) return false; break;
+      case 41: if (!get(m.value, out.live_restore_enabled, cx, "LiveRestoreEnabled")) return false; break;
+      case 42: if (!get(m.value, out.logging_driver, cx, "LoggingDriver")) return false; break;
+      case 43: if (!get(m.value, out.memory_limit, cx, "MemoryLimit")) return false; break;
+      case 44: if (!get(m.value, out.mem_total, cx, "MemTotal")) return false; break;
+      case 45: if (!get(m.value, out.name, cx, "Name")) return false; break;
+      case 46: if (!get(m.value, out.ncpu, cx, "NCPU")) return false; break;
+      case 47: if (!get(m.value, out.n_events_listener, cx, "NEventsListener")) return false; break;
+      case 48: if (!get(m.value, out.n_fd, cx, "NFd")) return false; break;
+      case 49: if (!get(m.value, out.n_goroutines, cx, "NGoroutines")) return false; break;
+      case 50: if (!get(m.value, out.no_proxy, cx, "NoProxy")) return false; break;
+      case 51: if (!get(m.value, out.nri, cx, "NRI")) return false; break;
+      case 52: if (!get(m.value, out.oom_kill_disable, cx, "OomKillDisable")) return false; break;
+      case 53: if (!get(m.value, out.operating_system, cx, "OperatingSystem")) return false; break;
+      case 54: if (!get(m.value, out.os_type, cx, "OSType")) return false; break;
+      case 55: if (!get(m.value, out.os_version, cx, "OSVersion")) return false; break;
+      case 56: if (!get(m.value, out.pids_limit, cx, "PidsLimit")) return false; break;
+      case 57: if (!get(m.value, out.plugins, cx, "Plugins")) return false; break;
+      case 58: if (!get(m.value, out.product_license, cx, "ProductLicense")) return false; break;
+      case 59: if (!get(m.value, out.registry_config, cx, "RegistryConfig")) return false; break;
+      case 60: if (!get(m.value, out.runc_commit, cx, "RuncCommit")) return false; break;
+      case 61: if (!get(m.value, out.runtimes, cx, "Runtimes")) return false; break;
+      case 62: if (!get(m.value, out.security_options, cx, "SecurityOptions")) return false; break;
+      case 63: if (!get(m.value, out.server_version, cx, "ServerVersion")) return false; break;
+      case 64: if (!get(m.value, out.swap_limit, cx, "SwapLimit")) return false; break;
+      case 65: if (!get(m.value, out.swarm, cx, "Swarm")) return false; break;
+      case 66: if (!get(m.value, out.system_time, cx, "SystemTime")) return false; break;
+      case 67: if (!get(m.value, out.warnings, cx, "Warnings")) return false; break;
       default: break;
     }
   }
@@ -466,16 +466,16 @@ std::string first_unsupported(const system_info& in, api_version v) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, event_actor& out) {
+bool read(const rapidjson::Value& v, event_actor& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Attributes",
       "ID",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.attributes); break;
-      case 1: get(m.value, out.id); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.attributes, cx, "Attributes")) return false; break;
+      case 1: if (!get(m.value, out.id, cx, "ID")) return false; break;
       default: break;
     }
   }
@@ -495,24 +495,24 @@ std::string first_unsupported(const event_actor&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, event_message& out) {
+bool read(const rapidjson::Value& v, event_message& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Action",
       "Actor",
-      "Type",
       "scope",
       "time",
       "timeNano",
+      "Type",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.action); break;
-      case 1: get(m.value, out.actor); break;
-      case 2: get(m.value, out.type); break;
-      case 3: get(m.value, out.scope); break;
-      case 4: get(m.value, out.time); break;
-      case 5: get(m.value, out.time_nano); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.action, cx, "Action")) return false; break;
+      case 1: if (!get(m.value, out.actor, cx, "Actor")) return false; break;
+      case 2: if (!get(m.value, out.scope, cx, "scope")) return false; break;
+      case 3: if (!get(m.value, out.time, cx, "time")) return false; break;
+      case 4: if (!get(m.value, out.time_nano, cx, "timeNano")) return false; break;
+      case 5: if (!get(m.value, out.type, cx, "Type")) return false; break;
       default: break;
     }
   }
@@ -536,18 +536,32 @@ std::string first_unsupported(const event_message&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, distribution_inspect& out) {
+bool read(const rapidjson::Value& v, distribution_inspect& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Descriptor",
       "Platforms",
   };
+  std::uint64_t seen = 0;
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.descriptor); break;
-      case 1: get(m.value, out.platforms); break;
+    switch (member_index(names, v, m.name)) {
+      case 0:
+        if (!get_required(m.value, out.descriptor, cx, "Descriptor")) return false;
+        seen |= std::uint64_t{1} << 0;
+        break;
+      case 1:
+        if (!get_required(m.value, out.platforms, cx, "Platforms")) return false;
+        seen |= std::uint64_t{1} << 1;
+        break;
       default: break;
     }
+  }
+  if (seen != 0x3u) {
+    static constexpr std::string_view required[] = {
+        "Descriptor",
+        "Platforms",
+    };
+    return check_required(cx, seen, required);
   }
   return true;
 }
@@ -555,21 +569,21 @@ bool read(const rapidjson::Value& v, distribution_inspect& out) {
 bool write(json_writer& w, const distribution_inspect& in) {
   bool ok = true;
   w.StartObject();
-  put(w, ok, "Descriptor", in.descriptor);
-  put(w, ok, "Platforms", in.platforms);
+  put_required(w, ok, "Descriptor", in.descriptor);
+  put_required(w, ok, "Platforms", in.platforms);
   w.EndObject();
   return ok;
 }
 
 std::string first_unsupported(const distribution_inspect& in, api_version v) {
-  if (in.descriptor) {
-    std::string p = unsupported_below(*in.descriptor, v);
+  {
+    std::string p = unsupported_below(in.descriptor, v);
     if (!p.empty()) return "Descriptor" + p;
   }
   return {};
 }
 
-bool read(const rapidjson::Value& v, attestation_statement& out) {
+bool read(const rapidjson::Value& v, attestation_statement& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Descriptor",
@@ -577,10 +591,10 @@ bool read(const rapidjson::Value& v, attestation_statement& out) {
       "Statement",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.descriptor); break;
-      case 1: get(m.value, out.predicate_type); break;
-      case 2: get(m.value, out.statement); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.descriptor, cx, "Descriptor")) return false; break;
+      case 1: if (!get(m.value, out.predicate_type, cx, "PredicateType")) return false; break;
+      case 2: if (!get(m.value, out.statement, cx, "Statement")) return false; break;
       default: break;
     }
   }
@@ -605,7 +619,7 @@ std::string first_unsupported(const attestation_statement& in, api_version v) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, port& out) {
+bool read(const rapidjson::Value& v, port& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "IP",
@@ -614,11 +628,11 @@ bool read(const rapidjson::Value& v, port& out) {
       "Type",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.ip); break;
-      case 1: get(m.value, out.private_port); break;
-      case 2: get(m.value, out.public_port); break;
-      case 3: get(m.value, out.type); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.ip, cx, "IP")) return false; break;
+      case 1: if (!get(m.value, out.private_port, cx, "PrivatePort")) return false; break;
+      case 2: if (!get(m.value, out.public_port, cx, "PublicPort")) return false; break;
+      case 3: if (!get(m.value, out.type, cx, "Type")) return false; break;
       default: break;
     }
   }
@@ -640,16 +654,16 @@ std::string first_unsupported(const port&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, graph_driver_data& out) {
+bool read(const rapidjson::Value& v, graph_driver_data& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Data",
       "Name",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.data); break;
-      case 1: get(m.value, out.name); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.data, cx, "Data")) return false; break;
+      case 1: if (!get(m.value, out.name, cx, "Name")) return false; break;
       default: break;
     }
   }
@@ -669,7 +683,7 @@ std::string first_unsupported(const graph_driver_data&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, volume_create_options& out) {
+bool read(const rapidjson::Value& v, volume_create_options& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Driver",
@@ -678,11 +692,11 @@ bool read(const rapidjson::Value& v, volume_create_options& out) {
       "Name",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.driver); break;
-      case 1: get(m.value, out.driver_opts); break;
-      case 2: get(m.value, out.labels); break;
-      case 3: get(m.value, out.name); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.driver, cx, "Driver")) return false; break;
+      case 1: if (!get(m.value, out.driver_opts, cx, "DriverOpts")) return false; break;
+      case 2: if (!get(m.value, out.labels, cx, "Labels")) return false; break;
+      case 3: if (!get(m.value, out.name, cx, "Name")) return false; break;
       default: break;
     }
   }
@@ -704,7 +718,7 @@ std::string first_unsupported(const volume_create_options&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, plugin_interface_type& out) {
+bool read(const rapidjson::Value& v, plugin_interface_type& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Capability",
@@ -712,10 +726,10 @@ bool read(const rapidjson::Value& v, plugin_interface_type& out) {
       "Version",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.capability); break;
-      case 1: get(m.value, out.prefix); break;
-      case 2: get(m.value, out.version); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.capability, cx, "Capability")) return false; break;
+      case 1: if (!get(m.value, out.prefix, cx, "Prefix")) return false; break;
+      case 2: if (!get(m.value, out.version, cx, "Version")) return false; break;
       default: break;
     }
   }
@@ -736,7 +750,7 @@ std::string first_unsupported(const plugin_interface_type&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, container_create_body& out) {
+bool read(const rapidjson::Value& v, container_create_body& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "ArgsEscaped",
@@ -768,34 +782,34 @@ bool read(const rapidjson::Value& v, container_create_body& out) {
       "WorkingDir",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.args_escaped); break;
-      case 1: get(m.value, out.attach_stderr); break;
-      case 2: get(m.value, out.attach_stdin); break;
-      case 3: get(m.value, out.attach_stdout); break;
-      case 4: get(m.value, out.cmd); break;
-      case 5: get(m.value, out.domainname); break;
-      case 6: get(m.value, out.entrypoint); break;
-      case 7: get(m.value, out.env); break;
-      case 8: get(m.value, out.exposed_ports); break;
-      case 9: get(m.value, out.healthcheck); break;
-      case 10: get(m.value, out.host_config); break;
-      case 11: get(m.value, out.hostname); break;
-      case 12: get(m.value, out.image); break;
-      case 13: get(m.value, out.labels); break;
-      case 14: get(m.value, out.mac_address); break;
-      case 15: get(m.value, out.network_disabled); break;
-      case 16: get(m.value, out.networking_config); break;
-      case 17: get(m.value, out.on_build); break;
-      case 18: get(m.value, out.open_stdin); break;
-      case 19: get(m.value, out.shell); break;
-      case 20: get(m.value, out.stdin_once); break;
-      case 21: get(m.value, out.stop_signal); break;
-      case 22: get(m.value, out.stop_timeout); break;
-      case 23: get(m.value, out.tty); break;
-      case 24: get(m.value, out.user); break;
-      case 25: get(m.value, out.volumes); break;
-      case 26: get(m.value, out.working_dir); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.args_escaped, cx, "ArgsEscaped")) return false; break;
+      case 1: if (!get(m.value, out.attach_stderr, cx, "AttachStderr")) return false; break;
+      case 2: if (!get(m.value, out.attach_stdin, cx, "AttachStdin")) return false; break;
+      case 3: if (!get(m.value, out.attach_stdout, cx, "AttachStdout")) return false; break;
+      case 4: if (!get(m.value, out.cmd, cx, "Cmd")) return false; break;
+      case 5: if (!get(m.value, out.domainname, cx, "Domainname")) return false; break;
+      case 6: if (!get(m.value, out.entrypoint, cx, "Entrypoint")) return false; break;
+      case 7: if (!get(m.value, out.env, cx, "Env")) return false; break;
+      case 8: if (!get(m.value, out.exposed_ports, cx, "ExposedPorts")) return false; break;
+      case 9: if (!get(m.value, out.healthcheck, cx, "Healthcheck")) return false; break;
+      case 10: if (!get(m.value, out.host_config, cx, "HostConfig")) return false; break;
+      case 11: if (!get(m.value, out.hostname, cx, "Hostname")) return false; break;
+      case 12: if (!get(m.value, out.image, cx, "Image")) return false; break;
+      case 13: if (!get(m.value, out.labels, cx, "Labels")) return false; break;
+      case 14: if (!get(m.value, out.mac_address, cx, "MacAddress")) return false; break;
+      case 15: if (!get(m.value, out.network_disabled, cx, "NetworkDisabled")) return false; break;
+      case 16: if (!get(m.value, out.networking_config, cx, "NetworkingConfig")) return false; break;
+      case 17: if (!get(m.value, out.on_build, cx, "OnBuild")) return false; break;
+      case 18: if (!get(m.value, out.open_stdin, cx, "OpenStdin")) return false; break;
+      case 19: if (!get(m.value, out.shell, cx, "Shell")) return false; break;
+      case 20: if (!get(m.value, out.stdin_once, cx, "StdinOnce")) return false; break;
+      case 21: if (!get(m.value, out.stop_signal, cx, "StopSignal")) return false; break;
+      case 22: if (!get(m.value, out.stop_timeout, cx, "StopTimeout")) return false; break;
+      case 23: if (!get(m.value, out.tty, cx, "Tty")) return false; break;
+      case 24: if (!get(m.value, out.user, cx, "User")) return false; break;
+      case 25: if (!get(m.value, out.volumes, cx, "Volumes")) return false; break;
+      case 26: if (!get(m.value, out.working_dir, cx, "WorkingDir")) return false; break;
       default: break;
     }
   }
@@ -852,7 +866,7 @@ std::string first_unsupported(const container_create_body& in, api_version v) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, container_update_body& out) {
+bool read(const rapidjson::Value& v, container_update_body& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "BlkioDeviceReadBps",
@@ -868,15 +882,15 @@ bool read(const rapidjson::Value& v, container_update_body& out) {
       "CpuQuota",
       "CpuRealtimePeriod",
       "CpuRealtimeRuntime",
-      "CpuShares",
       "CpusetCpus",
       "CpusetMems",
+      "CpuShares",
       "DeviceCgroupRules",
       "DeviceRequests",
       "Devices",
+      "Init",
       "IOMaximumBandwidth",
       "IOMaximumIOps",
-      "Init",
       "KernelMemory",
       "KernelMemoryTCP",
       "Memory",
@@ -890,40 +904,40 @@ bool read(const rapidjson::Value& v, container_update_body& out) {
       "Ulimits",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.blkio_device_read_bps); break;
-      case 1: get(m.value, out.blkio_device_read_iops); break;
-      case 2: get(m.value, out.blkio_device_write_bps); break;
-      case 3: get(m.value, out.blkio_device_write_iops); break;
-      case 4: get(m.value, out.blkio_weight); break;
-      case 5: get(m.value, out.blkio_weight_device); break;
-      case 6: get(m.value, out.cgroup_parent); break;
-      case 7: get(m.value, out.cpu_count); break;
-      case 8: get(m.value, out.cpu_percent); break;
-      case 9: get(m.value, out.cpu_period); break;
-      case 10: get(m.value, out.cpu_quota); break;
-      case 11: get(m.value, out.cpu_realtime_period); break;
-      case 12: get(m.value, out.cpu_realtime_runtime); break;
-      case 13: get(m.value, out.cpu_shares); break;
-      case 14: get(m.value, out.cpuset_cpus); break;
-      case 15: get(m.value, out.cpuset_mems); break;
-      case 16: get(m.value, out.device_cgroup_rules); break;
-      case 17: get(m.value, out.device_requests); break;
-      case 18: get(m.value, out.devices); break;
-      case 19: get(m.value, out.io_maximum_bandwidth); break;
-      case 20: get(m.value, out.io_maximum_iops); break;
-      case 21: get(m.value, out.init); break;
-      case 22: get(m.value, out.kernel_memory); break;
-      case 23: get(m.value, out.kernel_memory_tcp); break;
-      case 24: get(m.value, out.memory); break;
-      case 25: get(m.value, out.memory_reservation); break;
-      case 26: get(m.value, out.memory_swap); break;
-      case 27: get(m.value, out.memory_swappiness); break;
-      case 28: get(m.value, out.nano_cpus); break;
-      case 29: get(m.value, out.oom_kill_disable); break;
-      case 30: get(m.value, out.pids_limit); break;
-      case 31: get(m.value, out.restart_policy); break;
-      case 32: get(m.value, out.ulimits); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.blkio_device_read_bps, cx, "BlkioDeviceReadBps")) return false; break;
+      case 1: if (!get(m.value, out.blkio_device_read_iops, cx, "BlkioDeviceReadIOps")) return false; break;
+      case 2: if (!get(m.value, out.blkio_device_write_bps, cx, "BlkioDeviceWriteBps")) return false; break;
+      case 3: if (!get(m.value, out.blkio_device_write_iops, cx, "BlkioDeviceWriteIOps")) return false; break;
+      case 4: if (!get(m.value, out.blkio_weight, cx, "BlkioWeight")) return false; break;
+      case 5: if (!get(m.value, out.blkio_weight_device, cx, "BlkioWeightDevice")) return false; break;
+      case 6: if (!get(m.value, out.cgroup_parent, cx, "CgroupParent")) return false; break;
+      case 7: if (!get(m.value, out.cpu_count, cx, "CpuCount")) return false; break;
+      case 8: if (!get(m.value, out.cpu_percent, cx, "CpuPercent")) return false; break;
+      case 9: if (!get(m.value, out.cpu_period, cx, "CpuPeriod")) return false; break;
+      case 10: if (!get(m.value, out.cpu_quota, cx, "CpuQuota")) return false; break;
+      case 11: if (!get(m.value, out.cpu_realtime_period, cx, "CpuRealtimePeriod")) return false; break;
+      case 12: if (!get(m.value, out.cpu_realtime_runtime, cx, "CpuRealtimeRuntime")) return false; break;
+      case 13: if (!get(m.value, out.cpuset_cpus, cx, "CpusetCpus")) return false; break;
+      case 14: if (!get(m.value, out.cpuset_mems, cx, "CpusetMems")) return false; break;
+      case 15: if (!get(m.value, out.cpu_shares, cx, "CpuShares")) return false; break;
+      case 16: if (!get(m.value, out.device_cgroup_rules, cx, "DeviceCgroupRules")) return false; break;
+      case 17: if (!get(m.value, out.device_requests, cx, "DeviceRequests")) return false; break;
+      case 18: if (!get(m.value, out.devices, cx, "Devices")) return false; break;
+      case 19: if (!get(m.value, out.init, cx, "Init")) return false; break;
+      case 20: if (!get(m.value, out.io_maximum_bandwidth, cx, "IOMaximumBandwidth")) return false; break;
+      case 21: if (!get(m.value, out.io_maximum_iops, cx, "IOMaximumIOps")) return false; break;
+      case 22: if (!get(m.value, out.kernel_memory, cx, "KernelMemory")) return false; break;
+      case 23: if (!get(m.value, out.kernel_memory_tcp, cx, "KernelMemoryTCP")) return false; break;
+      case 24: if (!get(m.value, out.memory, cx, "Memory")) return false; break;
+      case 25: if (!get(m.value, out.memory_reservation, cx, "MemoryReservation")) return false; break;
+      case 26: if (!get(m.value, out.memory_swap, cx, "MemorySwap")) return false; break;
+      case 27: if (!get(m.value, out.memory_swappiness, cx, "MemorySwappiness")) return false; break;
+      case 28: if (!get(m.value, out.nano_cpus, cx, "NanoCpus")) return false; break;
+      case 29: if (!get(m.value, out.oom_kill_disable, cx, "OomKillDisable")) return false; break;
+      case 30: if (!get(m.value, out.pids_limit, cx, "PidsLimit")) return false; break;
+      case 31: if (!get(m.value, out.restart_policy, cx, "RestartPolicy")) return false; break;
+      case 32: if (!get(m.value, out.ulimits, cx, "Ulimits")) return false; break;
       default: break;
     }
   }
@@ -974,16 +988,16 @@ std::string first_unsupported(const container_update_body&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, container_prune_response& out) {
+bool read(const rapidjson::Value& v, container_prune_response& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "ContainersDeleted",
       "SpaceReclaimed",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.containers_deleted); break;
-      case 1: get(m.value, out.space_reclaimed); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.containers_deleted, cx, "ContainersDeleted")) return false; break;
+      case 1: if (!get(m.value, out.space_reclaimed, cx, "SpaceReclaimed")) return false; break;
       default: break;
     }
   }
@@ -1003,16 +1017,16 @@ std::string first_unsupported(const container_prune_response&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, build_prune_response& out) {
+bool read(const rapidjson::Value& v, build_prune_response& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "CachesDeleted",
       "SpaceReclaimed",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.caches_deleted); break;
-      case 1: get(m.value, out.space_reclaimed); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.caches_deleted, cx, "CachesDeleted")) return false; break;
+      case 1: if (!get(m.value, out.space_reclaimed, cx, "SpaceReclaimed")) return false; break;
       default: break;
     }
   }
@@ -1032,7 +1046,7 @@ std::string first_unsupported(const build_prune_response&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, image_search_response_item& out) {
+bool read(const rapidjson::Value& v, image_search_response_item& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "description",
@@ -1042,12 +1056,12 @@ bool read(const rapidjson::Value& v, image_search_response_item& out) {
       "star_count",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.description); break;
-      case 1: get(m.value, out.is_automated); break;
-      case 2: get(m.value, out.is_official); break;
-      case 3: get(m.value, out.name); break;
-      case 4: get(m.value, out.star_count); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.description, cx, "description")) return false; break;
+      case 1: if (!get(m.value, out.is_automated, cx, "is_automated")) return false; break;
+      case 2: if (!get(m.value, out.is_official, cx, "is_official")) return false; break;
+      case 3: if (!get(m.value, out.name, cx, "name")) return false; break;
+      case 4: if (!get(m.value, out.star_count, cx, "star_count")) return false; break;
       default: break;
     }
   }
@@ -1070,16 +1084,16 @@ std::string first_unsupported(const image_search_response_item&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, image_prune_response& out) {
+bool read(const rapidjson::Value& v, image_prune_response& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "ImagesDeleted",
       "SpaceReclaimed",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.images_deleted); break;
-      case 1: get(m.value, out.space_reclaimed); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.images_deleted, cx, "ImagesDeleted")) return false; break;
+      case 1: if (!get(m.value, out.space_reclaimed, cx, "SpaceReclaimed")) return false; break;
       default: break;
     }
   }
@@ -1099,30 +1113,30 @@ std::string first_unsupported(const image_prune_response&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, system_data_usage_response& out) {
+bool read(const rapidjson::Value& v, system_data_usage_response& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "BuildCache",
       "BuildCacheUsage",
-      "ContainerUsage",
       "Containers",
-      "ImageUsage",
+      "ContainerUsage",
       "Images",
+      "ImageUsage",
       "LayersSize",
-      "VolumeUsage",
       "Volumes",
+      "VolumeUsage",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.build_cache); break;
-      case 1: get(m.value, out.build_cache_usage); break;
-      case 2: get(m.value, out.container_usage); break;
-      case 3: get(m.value, out.containers); break;
-      case 4: get(m.value, out.image_usage); break;
-      case 5: get(m.value, out.images); break;
-      case 6: get(m.value, out.layers_size); break;
-      case 7: get(m.value, out.volume_usage); break;
-      case 8: get(m.value, out.volumes); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.build_cache, cx, "BuildCache")) return false; break;
+      case 1: if (!get(m.value, out.build_cache_usage, cx, "BuildCacheUsage")) return false; break;
+      case 2: if (!get(m.value, out.containers, cx, "Containers")) return false; break;
+      case 3: if (!get(m.value, out.container_usage, cx, "ContainerUsage")) return false; break;
+      case 4: if (!get(m.value, out.images, cx, "Images")) return false; break;
+      case 5: if (!get(m.value, out.image_usage, cx, "ImageUsage")) return false; break;
+      case 6: if (!get(m.value, out.layers_size, cx, "LayersSize")) return false; break;
+      case 7: if (!get(m.value, out.volumes, cx, "Volumes")) return false; break;
+      case 8: if (!get(m.value, out.volume_usage, cx, "VolumeUsage")) return false; break;
       default: break;
     }
   }
@@ -1169,7 +1183,7 @@ std::string first_unsupported(const system_data_usage_response& in, api_version 
   return {};
 }
 
-bool read(const rapidjson::Value& v, container_exec_body& out) {
+bool read(const rapidjson::Value& v, container_exec_body& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "AttachStderr",
@@ -1185,18 +1199,18 @@ bool read(const rapidjson::Value& v, container_exec_body& out) {
       "WorkingDir",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.attach_stderr); break;
-      case 1: get(m.value, out.attach_stdin); break;
-      case 2: get(m.value, out.attach_stdout); break;
-      case 3: get(m.value, out.cmd); break;
-      case 4: get(m.value, out.console_size); break;
-      case 5: get(m.value, out.detach_keys); break;
-      case 6: get(m.value, out.env); break;
-      case 7: get(m.value, out.privileged); break;
-      case 8: get(m.value, out.tty); break;
-      case 9: get(m.value, out.user); break;
-      case 10: get(m.value, out.working_dir); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.attach_stderr, cx, "AttachStderr")) return false; break;
+      case 1: if (!get(m.value, out.attach_stdin, cx, "AttachStdin")) return false; break;
+      case 2: if (!get(m.value, out.attach_stdout, cx, "AttachStdout")) return false; break;
+      case 3: if (!get(m.value, out.cmd, cx, "Cmd")) return false; break;
+      case 4: if (!get(m.value, out.console_size, cx, "ConsoleSize")) return false; break;
+      case 5: if (!get(m.value, out.detach_keys, cx, "DetachKeys")) return false; break;
+      case 6: if (!get(m.value, out.env, cx, "Env")) return false; break;
+      case 7: if (!get(m.value, out.privileged, cx, "Privileged")) return false; break;
+      case 8: if (!get(m.value, out.tty, cx, "Tty")) return false; break;
+      case 9: if (!get(m.value, out.user, cx, "User")) return false; break;
+      case 10: if (!get(m.value, out.working_dir, cx, "WorkingDir")) return false; break;
       default: break;
     }
   }
@@ -1226,7 +1240,7 @@ std::string first_unsupported(const container_exec_body& in, api_version v) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, exec_start_body& out) {
+bool read(const rapidjson::Value& v, exec_start_body& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "ConsoleSize",
@@ -1234,10 +1248,10 @@ bool read(const rapidjson::Value& v, exec_start_body& out) {
       "Tty",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.console_size); break;
-      case 1: get(m.value, out.detach); break;
-      case 2: get(m.value, out.tty); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.console_size, cx, "ConsoleSize")) return false; break;
+      case 1: if (!get(m.value, out.detach, cx, "Detach")) return false; break;
+      case 2: if (!get(m.value, out.tty, cx, "Tty")) return false; break;
       default: break;
     }
   }
@@ -1259,7 +1273,7 @@ std::string first_unsupported(const exec_start_body& in, api_version v) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, exec_inspect_response& out) {
+bool read(const rapidjson::Value& v, exec_inspect_response& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "CanRemove",
@@ -1275,18 +1289,18 @@ bool read(const rapidjson::Value& v, exec_inspect_response& out) {
       "Running",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.can_remove); break;
-      case 1: get(m.value, out.container_id); break;
-      case 2: get(m.value, out.detach_keys); break;
-      case 3: get(m.value, out.exit_code); break;
-      case 4: get(m.value, out.id); break;
-      case 5: get(m.value, out.open_stderr); break;
-      case 6: get(m.value, out.open_stdin); break;
-      case 7: get(m.value, out.open_stdout); break;
-      case 8: get(m.value, out.pid); break;
-      case 9: get(m.value, out.process_config); break;
-      case 10: get(m.value, out.running); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.can_remove, cx, "CanRemove")) return false; break;
+      case 1: if (!get(m.value, out.container_id, cx, "ContainerID")) return false; break;
+      case 2: if (!get(m.value, out.detach_keys, cx, "DetachKeys")) return false; break;
+      case 3: if (!get(m.value, out.exit_code, cx, "ExitCode")) return false; break;
+      case 4: if (!get(m.value, out.id, cx, "ID")) return false; break;
+      case 5: if (!get(m.value, out.open_stderr, cx, "OpenStderr")) return false; break;
+      case 6: if (!get(m.value, out.open_stdin, cx, "OpenStdin")) return false; break;
+      case 7: if (!get(m.value, out.open_stdout, cx, "OpenStdout")) return false; break;
+      case 8: if (!get(m.value, out.pid, cx, "Pid")) return false; break;
+      case 9: if (!get(m.value, out.process_config, cx, "ProcessConfig")) return false; break;
+      case 10: if (!get(m.value, out.running, cx, "Running")) return false; break;
       default: break;
     }
   }
@@ -1315,14 +1329,14 @@ std::string first_unsupported(const exec_inspect_response&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, volume_update_body& out) {
+bool read(const rapidjson::Value& v, volume_update_body& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Spec",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.spec); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.spec, cx, "Spec")) return false; break;
       default: break;
     }
   }
@@ -1341,16 +1355,16 @@ std::string first_unsupported(const volume_update_body&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, volume_prune_response& out) {
+bool read(const rapidjson::Value& v, volume_prune_response& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "SpaceReclaimed",
       "VolumesDeleted",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.space_reclaimed); break;
-      case 1: get(m.value, out.volumes_deleted); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.space_reclaimed, cx, "SpaceReclaimed")) return false; break;
+      case 1: if (!get(m.value, out.volumes_deleted, cx, "VolumesDeleted")) return false; break;
       default: break;
     }
   }
@@ -1370,7 +1384,7 @@ std::string first_unsupported(const volume_prune_response&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, network_create_body& out) {
+bool read(const rapidjson::Value& v, network_create_body& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Attachable",
@@ -1380,30 +1394,30 @@ bool read(const rapidjson::Value& v, network_create_body& out) {
       "Driver",
       "EnableIPv4",
       "EnableIPv6",
-      "IPAM",
       "Ingress",
       "Internal",
+      "IPAM",
       "Labels",
       "Name",
       "Options",
       "Scope",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.attachable); break;
-      case 1: get(m.value, out.check_duplicate); break;
-      case 2: get(m.value, out.config_from); break;
-      case 3: get(m.value, out.config_only); break;
-      case 4: get(m.value, out.driver); break;
-      case 5: get(m.value, out.enable_ipv4); break;
-      case 6: get(m.value, out.enable_ipv6); break;
-      case 7: get(m.value, out.ipam); break;
-      case 8: get(m.value, out.ingress); break;
-      case 9: get(m.value, out.internal); break;
-      case 10: get(m.value, out.labels); break;
-      case 11: get(m.value, out.name); break;
-      case 12: get(m.value, out.options); break;
-      case 13: get(m.value, out.scope); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.attachable, cx, "Attachable")) return false; break;
+      case 1: if (!get(m.value, out.check_duplicate, cx, "CheckDuplicate")) return false; break;
+      case 2: if (!get(m.value, out.config_from, cx, "ConfigFrom")) return false; break;
+      case 3: if (!get(m.value, out.config_only, cx, "ConfigOnly")) return false; break;
+      case 4: if (!get(m.value, out.driver, cx, "Driver")) return false; break;
+      case 5: if (!get(m.value, out.enable_ipv4, cx, "EnableIPv4")) return false; break;
+      case 6: if (!get(m.value, out.enable_ipv6, cx, "EnableIPv6")) return false; break;
+      case 7: if (!get(m.value, out.ingress, cx, "Ingress")) return false; break;
+      case 8: if (!get(m.value, out.internal, cx, "Internal")) return false; break;
+      case 9: if (!get(m.value, out.ipam, cx, "IPAM")) return false; break;
+      case 10: if (!get(m.value, out.labels, cx, "Labels")) return false; break;
+      case 11: if (!get(m.value, out.name, cx, "Name")) return false; break;
+      case 12: if (!get(m.value, out.options, cx, "Options")) return false; break;
+      case 13: if (!get(m.value, out.scope, cx, "Scope")) return false; break;
       default: break;
     }
   }
@@ -1436,14 +1450,14 @@ std::string first_unsupported(const network_create_body& in, api_version v) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, network_prune_response& out) {
+bool read(const rapidjson::Value& v, network_prune_response& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "NetworksDeleted",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.networks_deleted); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.networks_deleted, cx, "NetworksDeleted")) return false; break;
       default: break;
     }
   }
@@ -1462,7 +1476,7 @@ std::string first_unsupported(const network_prune_response&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, swarm_init_body& out) {
+bool read(const rapidjson::Value& v, swarm_init_body& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "AdvertiseAddr",
@@ -1475,15 +1489,15 @@ bool read(const rapidjson::Value& v, swarm_init_body& out) {
       "SubnetSize",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.advertise_addr); break;
-      case 1: get(m.value, out.data_path_addr); break;
-      case 2: get(m.value, out.data_path_port); break;
-      case 3: get(m.value, out.default_addr_pool); break;
-      case 4: get(m.value, out.force_new_cluster); break;
-      case 5: get(m.value, out.listen_addr); break;
-      case 6: get(m.value, out.spec); break;
-      case 7: get(m.value, out.subnet_size); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.advertise_addr, cx, "AdvertiseAddr")) return false; break;
+      case 1: if (!get(m.value, out.data_path_addr, cx, "DataPathAddr")) return false; break;
+      case 2: if (!get(m.value, out.data_path_port, cx, "DataPathPort")) return false; break;
+      case 3: if (!get(m.value, out.default_addr_pool, cx, "DefaultAddrPool")) return false; break;
+      case 4: if (!get(m.value, out.force_new_cluster, cx, "ForceNewCluster")) return false; break;
+      case 5: if (!get(m.value, out.listen_addr, cx, "ListenAddr")) return false; break;
+      case 6: if (!get(m.value, out.spec, cx, "Spec")) return false; break;
+      case 7: if (!get(m.value, out.subnet_size, cx, "SubnetSize")) return false; break;
       default: break;
     }
   }
@@ -1509,7 +1523,7 @@ std::string first_unsupported(const swarm_init_body&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, swarm_join_body& out) {
+bool read(const rapidjson::Value& v, swarm_join_body& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "AdvertiseAddr",
@@ -1519,12 +1533,12 @@ bool read(const rapidjson::Value& v, swarm_join_body& out) {
       "RemoteAddrs",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.advertise_addr); break;
-      case 1: get(m.value, out.data_path_addr); break;
-      case 2: get(m.value, out.join_token); break;
-      case 3: get(m.value, out.listen_addr); break;
-      case 4: get(m.value, out.remote_addrs); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.advertise_addr, cx, "AdvertiseAddr")) return false; break;
+      case 1: if (!get(m.value, out.data_path_addr, cx, "DataPathAddr")) return false; break;
+      case 2: if (!get(m.value, out.join_token, cx, "JoinToken")) return false; break;
+      case 3: if (!get(m.value, out.listen_addr, cx, "ListenAddr")) return false; break;
+      case 4: if (!get(m.value, out.remote_addrs, cx, "RemoteAddrs")) return false; break;
       default: break;
     }
   }
@@ -1547,14 +1561,14 @@ std::string first_unsupported(const swarm_join_body&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, swarm_unlockkey_response& out) {
+bool read(const rapidjson::Value& v, swarm_unlockkey_response& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "UnlockKey",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.unlock_key); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.unlock_key, cx, "UnlockKey")) return false; break;
       default: break;
     }
   }
@@ -1573,14 +1587,14 @@ std::string first_unsupported(const swarm_unlockkey_response&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, swarm_unlock_body& out) {
+bool read(const rapidjson::Value& v, swarm_unlock_body& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "UnlockKey",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.unlock_key); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.unlock_key, cx, "UnlockKey")) return false; break;
       default: break;
     }
   }
@@ -1599,7 +1613,7 @@ std::string first_unsupported(const swarm_unlock_body&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, service_create_body& out) {
+bool read(const rapidjson::Value& v, service_create_body& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "EndpointSpec",
@@ -1612,15 +1626,15 @@ bool read(const rapidjson::Value& v, service_create_body& out) {
       "UpdateConfig",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.endpoint_spec); break;
-      case 1: get(m.value, out.labels); break;
-      case 2: get(m.value, out.mode); break;
-      case 3: get(m.value, out.name); break;
-      case 4: get(m.value, out.networks); break;
-      case 5: get(m.value, out.rollback_config); break;
-      case 6: get(m.value, out.task_template); break;
-      case 7: get(m.value, out.update_config); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.endpoint_spec, cx, "EndpointSpec")) return false; break;
+      case 1: if (!get(m.value, out.labels, cx, "Labels")) return false; break;
+      case 2: if (!get(m.value, out.mode, cx, "Mode")) return false; break;
+      case 3: if (!get(m.value, out.name, cx, "Name")) return false; break;
+      case 4: if (!get(m.value, out.networks, cx, "Networks")) return false; break;
+      case 5: if (!get(m.value, out.rollback_config, cx, "RollbackConfig")) return false; break;
+      case 6: if (!get(m.value, out.task_template, cx, "TaskTemplate")) return false; break;
+      case 7: if (!get(m.value, out.update_config, cx, "UpdateConfig")) return false; break;
       default: break;
     }
   }
@@ -1650,7 +1664,7 @@ std::string first_unsupported(const service_create_body& in, api_version v) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, service_update_body& out) {
+bool read(const rapidjson::Value& v, service_update_body& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "EndpointSpec",
@@ -1663,15 +1677,15 @@ bool read(const rapidjson::Value& v, service_update_body& out) {
       "UpdateConfig",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.endpoint_spec); break;
-      case 1: get(m.value, out.labels); break;
-      case 2: get(m.value, out.mode); break;
-      case 3: get(m.value, out.name); break;
-      case 4: get(m.value, out.networks); break;
-      case 5: get(m.value, out.rollback_config); break;
-      case 6: get(m.value, out.task_template); break;
-      case 7: get(m.value, out.update_config); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.endpoint_spec, cx, "EndpointSpec")) return false; break;
+      case 1: if (!get(m.value, out.labels, cx, "Labels")) return false; break;
+      case 2: if (!get(m.value, out.mode, cx, "Mode")) return false; break;
+      case 3: if (!get(m.value, out.name, cx, "Name")) return false; break;
+      case 4: if (!get(m.value, out.networks, cx, "Networks")) return false; break;
+      case 5: if (!get(m.value, out.rollback_config, cx, "RollbackConfig")) return false; break;
+      case 6: if (!get(m.value, out.task_template, cx, "TaskTemplate")) return false; break;
+      case 7: if (!get(m.value, out.update_config, cx, "UpdateConfig")) return false; break;
       default: break;
     }
   }
@@ -1701,7 +1715,7 @@ std::string first_unsupported(const service_update_body& in, api_version v) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, secret_create_body& out) {
+bool read(const rapidjson::Value& v, secret_create_body& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Data",
@@ -1711,12 +1725,12 @@ bool read(const rapidjson::Value& v, secret_create_body& out) {
       "Templating",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.data); break;
-      case 1: get(m.value, out.driver); break;
-      case 2: get(m.value, out.labels); break;
-      case 3: get(m.value, out.name); break;
-      case 4: get(m.value, out.templating); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.data, cx, "Data")) return false; break;
+      case 1: if (!get(m.value, out.driver, cx, "Driver")) return false; break;
+      case 2: if (!get(m.value, out.labels, cx, "Labels")) return false; break;
+      case 3: if (!get(m.value, out.name, cx, "Name")) return false; break;
+      case 4: if (!get(m.value, out.templating, cx, "Templating")) return false; break;
       default: break;
     }
   }
@@ -1739,7 +1753,7 @@ std::string first_unsupported(const secret_create_body&, api_version) {
   return {};
 }
 
-bool read(const rapidjson::Value& v, config_create_body& out) {
+bool read(const rapidjson::Value& v, config_create_body& out, read_ctx& cx) {
   if (!v.IsObject()) return false;
   static constexpr std::string_view names[] = {
       "Data",
@@ -1748,11 +1762,11 @@ bool read(const rapidjson::Value& v, config_create_body& out) {
       "Templating",
   };
   for (const auto& m : v.GetObject()) {
-    switch (member_index(names, m.name)) {
-      case 0: get(m.value, out.data); break;
-      case 1: get(m.value, out.labels); break;
-      case 2: get(m.value, out.name); break;
-      case 3: get(m.value, out.templating); break;
+    switch (member_index(names, v, m.name)) {
+      case 0: if (!get(m.value, out.data, cx, "Data")) return false; break;
+      case 1: if (!get(m.value, out.labels, cx, "Labels")) return false; break;
+      case 2: if (!get(m.value, out.name, cx, "Name")) return false; break;
+      case 3: if (!get(m.value, out.templating, cx, "Templating")) return false; break;
       default: break;
     }
   }

@@ -1,7 +1,7 @@
 // Plugin operations.
 #include "berth/engine/op/plugins.hpp"
 
-#include "core/asio_compat.hpp"
+#include "berth/core/asio_compat.hpp"
 #include <asio/use_awaitable.hpp>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>

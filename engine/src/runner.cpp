@@ -10,7 +10,7 @@
 #include <asio/cancellation_signal.hpp>
 #include <asio/co_spawn.hpp>
 #include <asio/error.hpp>
-#include "core/asio_compat.hpp"
+#include "berth/core/asio_compat.hpp"
 #include <asio/experimental/parallel_group.hpp>
 #include <asio/redirect_error.hpp>
 #include <asio/steady_timer.hpp>
@@ -260,10 +260,8 @@ asio::awaitable<void> run_reader(std::shared_ptr<session> x, std::shared_ptr<sta
       x->fail(w.error(), &d);
     } else if (w->error && w->error->message && !w->error->message->empty()) {
       x->fail(error::stream_error, "waiting for the container failed: " + *w->error->message);
-    } else if (!w->status_code) {
-      x->fail(error::bad_response, "the wait answer carries no StatusCode");
     } else {
-      x->exit_code = *w->status_code;
+      x->exit_code = w->status_code;  // required: decode failed if it was missing
     }
     co_return;
   }
@@ -341,11 +339,11 @@ asio::awaitable<result<run_result>> execute(std::shared_ptr<state> s, op::run_co
     put_diag(user_diag, d);
     co_return unexpected(created.error());
   }
-  if (!created->id || created->id->empty()) {
+  if (created->id.empty()) {  // "Id":null
     put_message(user_diag, "the create answer carries no Id");
     co_return unexpected(error::bad_response);
   }
-  const std::string id = *created->id;
+  const std::string id = created->id;
 
   auto x = std::make_shared<session>(ex);
   x->sink.sink = std::move(ro.output);
@@ -509,11 +507,11 @@ asio::awaitable<result<std::int64_t>> run_killer(std::shared_ptr<state> s, std::
   op::container_exec create{.id = container, .body = std::move(body)};
   auto created = co_await execute(s, std::move(create), opts);
   if (!created) co_return unexpected(created.error());
-  if (!created->id) co_return unexpected(error::bad_response);
+  if (created->id.empty()) co_return unexpected(error::bad_response);
   call_options so = opts;
   so.timeouts.head = 10s;
   so.timeouts.idle = 10s;
-  op::exec_start start{.id = *created->id};
+  op::exec_start start{.id = created->id};
   auto out = co_await execute(s, std::move(start), so);
   if (!out) co_return unexpected(out.error());
   std::array<char, 4096> buf;
@@ -523,7 +521,7 @@ asio::awaitable<result<std::int64_t>> run_killer(std::shared_ptr<state> s, std::
     if (ec) co_return unexpected(ec);
   }
   out->close();
-  co_return co_await exit_code_of(s, *created->id, exit_polls, opts);
+  co_return co_await exit_code_of(s, created->id, exit_polls, opts);
 }
 
 struct exec_target {
@@ -642,11 +640,11 @@ asio::awaitable<result<exec_result>> execute(std::shared_ptr<state> s, op::exec_
     put_diag(user_diag, d);
     co_return unexpected(created.error());
   }
-  if (!created->id || created->id->empty()) {
+  if (created->id.empty()) {  // "Id":null
     put_message(user_diag, "the exec create answer carries no Id");
     co_return unexpected(error::bad_response);
   }
-  t.exec_id = *created->id;
+  t.exec_id = created->id;
 
   auto x = std::make_shared<session>(ex);
   x->sink.sink = std::move(eo.output);
@@ -833,12 +831,12 @@ asio::awaitable<result<ensured_container>> execute(std::shared_ptr<state> s,
     op::container_create create{.name = op.name, .body = op.config};
     auto created = co_await execute(s, std::move(create), step);
     if (created) {
-      if (!created->id) {
+      if (created->id.empty()) {  // "Id":null
         put_message(user_diag, "the create answer carries no Id");
         co_return unexpected(error::bad_response);
       }
       clear(user_diag);
-      co_return ensured_container{.id = *created->id, .created = true};
+      co_return ensured_container{.id = created->id, .created = true};
     }
     if (!is_conflict(created.error())) {
       put_diag(user_diag, d);

@@ -97,19 +97,30 @@ result<std::string> body_for(const T& body, api_version v, diagnostics* diag) {
   return unexpected(j.error());
 }
 
-/// Decodes a daemon answer into T (bad_response on failure, message in diag).
+/// Decodes a daemon answer into T (bad_response on failure, message in diag; a required
+/// field that is absent or mistyped is named there by its JSON path).
 template <class T>
 result<T> decode(std::string_view json, diagnostics* diag) {
-  auto r = parse<T>(json);
+  std::string missing;
+  auto r = parse<T>(json, missing);
   if (r) return r;
-  if (diag) diag->set_message("could not decode the daemon's answer as JSON");
+  if (diag) {
+    diag->set_message(r.error() == json_error::missing_field
+                          ? "the daemon's answer lacks required field " + missing
+                          : std::string("could not decode the daemon's answer as JSON"));
+  }
   return unexpected(error::bad_response);
 }
 template <class T>
 result<std::vector<T>> decode_array(std::string_view json, diagnostics* diag) {
-  auto r = parse_array<T>(json);
+  std::string missing;
+  auto r = parse_array<T>(json, missing);
   if (r) return r;
-  if (diag) diag->set_message("could not decode the daemon's answer as a JSON array");
+  if (diag) {
+    diag->set_message(r.error() == json_error::missing_field
+                          ? "the daemon's answer lacks required field " + missing
+                          : std::string("could not decode the daemon's answer as a JSON array"));
+  }
   return unexpected(error::bad_response);
 }
 

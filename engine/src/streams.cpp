@@ -1,41 +1,57 @@
 #include "berth/engine/streams.hpp"
 
 #include <cstring>
+#include <utility>
 #include <variant>
 
 #include <asio/error.hpp>
-#include "core/asio_compat.hpp"
+#include "berth/core/asio_compat.hpp"
 #include <asio/use_awaitable.hpp>
 
 #include "berth/io/error.hpp"
 #include "berth/io/json_lines.hpp"
-#include "http/client_access.hpp"
 
 namespace berth::engine {
 namespace detail {
 
 namespace {
-constexpr std::size_t staging_bytes = 64 * 1024;
 /// The least frame payload read straight into a caller's buffer (unless the caller asks
-/// for fewer bytes): a smaller tail is read into staging with the frames after it.
+/// for fewer bytes): a smaller tail is read into the source's buffer with the frames
+/// after it.
 constexpr std::size_t direct_min_bytes = 16 * 1024;
 }  // namespace
 
-/// Reads raw bytes from either kind of source.
+/// Reads raw bytes from either kind of source. The stream's only buffer is the source's
+/// own: the demultiplexer and the record splitter work on views into it (peek, consume).
 struct byte_source {
   std::variant<http::body_stream, http::hijacked_stream> src;
 
-  /// The stream's read body, awaited in place: this runs on the stream's executor already.
+  /// Awaited in place: this runs on the stream's executor already.
   asio::awaitable<std::size_t> read_some(asio::mutable_buffer buf, std::error_code& ec) {
     result<std::size_t> r = unexpected(errc::internal);
     try {
-      r = co_await std::visit(
-          [&](auto& s) { return http::detail::client_access::read_some(s, buf); }, src);
+      r = co_await std::visit([&](auto& s) { return s.co_read_some(buf); }, src);
     } catch (...) {
       r = unexpected(berth::detail::error_from_exception(std::current_exception()));
     }
     ec = r ? std::error_code{} : r.error();
     co_return r ? *r : 0;
+  }
+  asio::awaitable<std::string_view> peek(std::error_code& ec) {
+    result<std::string_view> r = unexpected(errc::internal);
+    try {
+      r = co_await std::visit([](auto& s) { return s.co_peek(); }, src);
+    } catch (...) {
+      r = unexpected(berth::detail::error_from_exception(std::current_exception()));
+    }
+    ec = r ? std::error_code{} : r.error();
+    co_return r ? *r : std::string_view{};
+  }
+  std::string_view buffered() {
+    return std::visit([](auto& s) { return s.buffered(); }, src);
+  }
+  void consume(std::size_t n) {
+    std::visit([n](auto& s) { s.consume(n); }, src);
   }
   asio::any_io_executor executor() const {
     return std::visit([](auto& s) { return s.get_executor(); }, src);
@@ -52,9 +68,10 @@ struct output_state {
   byte_source source;
   bool multiplexed = true;
   io::demuxer demux;
-  std::unique_ptr<char[]> staging;
-  std::size_t begin = 0, end = 0;
-  std::string_view pending;  ///< Payload of the current frame not yet handed out.
+  /// Payload of the current frame not yet handed out: a view into the source's buffer,
+  /// whose first `held` bytes the demuxer has taken but the source has not released.
+  std::string_view pending;
+  std::size_t held = 0;
   stream_id pending_stream = stream_id::stdout_stream;
   berth::diagnostics diag;
   bool finished = false;
@@ -64,12 +81,10 @@ struct output_state {
 struct record_state {
   http::body_stream body;
   io::json_lines lines;
-  std::unique_ptr<char[]> staging;
-  std::size_t begin = 0, end = 0;
   bool eof = false;
 
   explicit record_state(http::body_stream b, std::size_t max_record)
-      : body(std::move(b)), lines(max_record), staging(new char[staging_bytes]) {}
+      : body(std::move(b)), lines(max_record) {}
 };
 
 }  // namespace detail
@@ -80,7 +95,6 @@ output_stream::output_stream(http::body_stream body, bool multiplexed)
     : state_(std::make_shared<detail::output_state>()) {
   state_->source.src.emplace<http::body_stream>(std::move(body));
   state_->multiplexed = multiplexed;
-  state_->staging.reset(new char[detail::staging_bytes]);
 }
 
 output_stream::output_stream(http::hijacked_stream raw, bool multiplexed, bool writable)
@@ -88,7 +102,6 @@ output_stream::output_stream(http::hijacked_stream raw, bool multiplexed, bool w
   state_->source.src.emplace<http::hijacked_stream>(std::move(raw));
   state_->multiplexed = multiplexed;
   state_->writable = writable;
-  state_->staging.reset(new char[detail::staging_bytes]);
 }
 
 output_stream::~output_stream() { close(); }
@@ -132,75 +145,71 @@ asio::awaitable<result<output_chunk>> output_stream::do_read(
   };
   if (!s->pending.empty()) {
     take(s->pending_stream, s->pending);
-    if (!s->pending.empty() || got == buf.size()) co_return output_chunk{got_id, got};
+    if (!s->pending.empty()) co_return output_chunk{got_id, got};
+    s->source.consume(std::exchange(s->held, 0));
+    if (got == buf.size()) co_return output_chunk{got_id, got};
   }
   for (;;) {
+    std::string_view data;
     if (got > 0) {
       // One read hands out the payload of every following frame of the same stream that
-      // is already staged, until buf is full; it never waits for more bytes. It stops
-      // before a frame of another stream, a stream-3 frame or an empty frame (put() must
-      // see those on their own) and before an incomplete header.
-      if (s->end - s->begin < 8 || s->demux.payload_direct() != 0) break;
-      const auto* h = reinterpret_cast<const unsigned char*>(s->staging.get() + s->begin);
-      const bool same = h[0] == static_cast<unsigned char>(got_id) && h[1] == 0 && h[2] == 0 &&
-                        h[3] == 0 && (h[4] | h[5] | h[6] | h[7]) != 0;
-      if (!same) break;
-    }
-    if (s->finished) co_return unexpected(asio::error::eof);
-    if (s->begin < s->end) {
-      stream_id id{};
-      std::string_view payload;
-      std::string_view data(s->staging.get() + s->begin, s->end - s->begin);
-      std::size_t used = s->demux.put(data, id, payload, ec);
-      s->begin += used;
-      if (ec == io::error::system_stream) {
-        s->diag.set_message(s->demux.system_message());
-        co_return unexpected(ec);
-      }
-      if (ec) {
-        if (got > 0) break;  // final and repeated: the next read reports it
-        co_return unexpected(ec);
-      }
-      if (!payload.empty()) {
-        // Whatever does not fit stays pending: staging is not refilled before it drains.
-        take(id, payload);
-        if (!payload.empty()) {
-          s->pending_stream = id;
-          s->pending = payload;
-          break;
+      // is already buffered, until buf is full; it never waits for more bytes and stops
+      // before a frame of another stream, a stream-3 frame, an empty frame or a header
+      // not wholly buffered (put() sees those in a read of their own).
+      data = s->source.buffered();
+      if (!s->demux.next_frame_continues(data, got_id)) break;
+    } else {
+      if (s->finished) co_return unexpected(asio::error::eof);
+      std::uint32_t direct = s->demux.payload_direct();
+      // The rest of a frame's payload goes straight into the caller's buffer when there
+      // is enough of it to be worth a read of its own and nothing is buffered; the tail
+      // of a small frame is read with the frames that follow it.
+      if (direct > 0 && direct >= std::min<std::size_t>(buf.size(), detail::direct_min_bytes) &&
+          s->source.buffered().empty()) {
+        std::size_t want = std::min<std::size_t>(direct, buf.size());
+        std::size_t n = co_await s->source.read_some(asio::buffer(buf.data(), want), ec);
+        if (ec == asio::error::eof) {
+          s->demux.put_eof(ec);
+          co_return unexpected(ec ? ec : std::error_code(asio::error::eof));
         }
-        if (got == buf.size()) break;
-        continue;
+        if (ec) co_return unexpected(ec);
+        auto id = s->demux.current_stream();
+        s->demux.consume_payload(static_cast<std::uint32_t>(n));
+        co_return output_chunk{id, n};
       }
-      if (used > 0) continue;
-    }
-    s->begin = s->end = 0;
-    std::uint32_t direct = s->demux.payload_direct();
-    // The rest of a frame's payload goes straight into the caller's buffer when there is
-    // enough of it to be worth a read of its own; the tail of a small frame is read into
-    // staging with the frames that follow it.
-    if (direct > 0 && direct >= std::min<std::size_t>(buf.size(), detail::direct_min_bytes)) {
-      std::size_t want = std::min<std::size_t>(direct, buf.size());
-      std::size_t n = co_await s->source.read_some(asio::buffer(buf.data(), want), ec);
+      data = co_await s->source.peek(ec);
       if (ec == asio::error::eof) {
         s->demux.put_eof(ec);
-        co_return unexpected(ec ? ec : std::error_code(asio::error::eof));
+        if (ec) co_return unexpected(ec);  // truncated frame
+        s->finished = true;
+        co_return unexpected(asio::error::eof);
       }
       if (ec) co_return unexpected(ec);
-      auto id = s->demux.current_stream();
-      s->demux.consume_payload(static_cast<std::uint32_t>(n));
-      co_return output_chunk{id, n};
     }
-    std::size_t n = co_await s->source.read_some(
-        asio::buffer(s->staging.get(), detail::staging_bytes), ec);
-    if (ec == asio::error::eof) {
-      s->demux.put_eof(ec);
-      if (ec) co_return unexpected(ec);  // truncated frame
-      s->finished = true;
-      co_return unexpected(asio::error::eof);
+    stream_id id{};
+    std::string_view payload;
+    std::size_t used = s->demux.put(data, id, payload, ec);
+    if (!payload.empty()) {
+      // Whatever does not fit stays pending, still in the source's buffer.
+      take(id, payload);
+      if (!payload.empty()) {
+        s->pending_stream = id;
+        s->pending = payload;
+        s->held = used;
+        break;
+      }
     }
-    if (ec) co_return unexpected(ec);
-    s->end = n;
+    s->source.consume(used);
+    if (ec == io::error::system_stream) {
+      s->diag.set_message(s->demux.system_message());
+      if (got > 0) break;
+      co_return unexpected(ec);
+    }
+    if (ec) {
+      if (got > 0) break;  // final and repeated: the next read reports it
+      co_return unexpected(ec);
+    }
+    if (got == buf.size()) break;
   }
   co_return output_chunk{got_id, got};
 }
@@ -237,10 +246,15 @@ output_chunk output_stream::read(asio::mutable_buffer buf, std::error_code& ec) 
 }
 
 output_chunk output_stream::read(asio::mutable_buffer buf) {
-  std::error_code ec;
-  auto c = read(buf, ec);
-  throw_if(ec, diagnostics());
-  return c;
+  return or_throw([&](std::error_code& ec) { return read(buf, ec); }, [&] { return diagnostics(); });
+}
+
+std::size_t output_stream::write(asio::const_buffer buf) {
+  return or_throw([&](std::error_code& ec) { return write(buf, ec); }, [&] { return diagnostics(); });
+}
+
+void output_stream::close_stdin() {
+  or_throw([&](std::error_code& ec) { close_stdin(ec); }, [&] { return diagnostics(); });
 }
 
 std::size_t output_stream::write(asio::const_buffer buf, std::error_code& ec) {
@@ -283,37 +297,28 @@ asio::awaitable<result<std::string>> record_stream::do_next(
     std::shared_ptr<detail::record_state> s) {
   std::error_code ec;
   for (;;) {
-    if (s->begin < s->end) {
-      std::string_view line;
-      std::string_view data(s->staging.get() + s->begin, s->end - s->begin);
-      std::size_t used = s->lines.put(data, line, ec);
-      s->begin += used;
-      if (ec) co_return unexpected(ec);
-      if (!line.empty()) co_return std::string(line);
-      if (used > 0) continue;
-    }
     if (s->eof) co_return unexpected(asio::error::eof);
-    s->begin = s->end = 0;
-    // The body's read, awaited in place (this runs on the stream's executor already).
-    std::error_code e;
-    std::size_t n = 0;
+    // The body's own buffer, awaited in place (this runs on the stream's executor).
+    result<std::string_view> r = unexpected(errc::internal);
     try {
-      auto r = co_await http::detail::client_access::read_some(
-          s->body, asio::buffer(s->staging.get(), detail::staging_bytes));
-      if (r) n = *r;
-      else e = r.error();
+      r = co_await s->body.co_peek();
     } catch (...) {
-      e = berth::detail::error_from_exception(std::current_exception());
+      r = unexpected(berth::detail::error_from_exception(std::current_exception()));
     }
-    if (e == asio::error::eof) {
+    if (!r && r.error() == asio::error::eof) {
       s->eof = true;
       std::string_view last;
       if (s->lines.put_eof(last, ec) && !last.empty()) co_return std::string(last);
       if (ec) co_return unexpected(ec);
       co_return unexpected(asio::error::eof);
     }
-    if (e) co_return unexpected(e);
-    s->end = n;
+    if (!r) co_return unexpected(r.error());
+    std::string_view line;
+    std::size_t used = s->lines.put(*r, line, ec);
+    std::string record(line);  // line may point into the body's buffer: copy it first
+    s->body.consume(used);
+    if (ec) co_return unexpected(ec);
+    if (!record.empty()) co_return record;
   }
 }
 
@@ -324,6 +329,10 @@ std::string record_stream::next(std::error_code& ec) {
   }
   auto r = state_->body.host().run<std::string>([&](auto h) { async_next(std::move(h)); });
   return value_or_set(std::move(r), ec);
+}
+
+std::string record_stream::next() {
+  return or_throw([&](std::error_code& ec) { return next(ec); });
 }
 
 }  // namespace berth::engine

@@ -126,4 +126,8 @@ event_message event_stream::next(std::error_code& ec) {
   return std::move(*ev);
 }
 
+event_message event_stream::next() {
+  return or_throw([&](std::error_code& ec) { return next(ec); });
+}
+
 }  // namespace berth::engine

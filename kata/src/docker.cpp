@@ -218,15 +218,15 @@ prepared_create prepare_create(engine::client& c, engine::container_create_body 
 
 namespace detail {
 
-asio::awaitable<result<runtime_inventory>> do_docker_runtimes(engine::client* c, call_options opts) {
+asio::awaitable<result<runtime_inventory>> do_docker_runtimes(engine::client c, call_options opts) {
   std::error_code ec;
-  auto info = co_await c->async_run(engine::op::system_info{}, opts,
+  auto info = co_await c.async_run(engine::op::system_info{}, opts,
                                     asio::redirect_error(asio::use_awaitable, ec));
   if (ec) co_return unexpected(ec);
   co_return docker_runtimes(info);
 }
 
-asio::awaitable<result<prepared_create>> do_prepare_create(engine::client* c,
+asio::awaitable<result<prepared_create>> do_prepare_create(engine::client c,
                                                            engine::container_create_body body,
                                                            runtime_choice choice,
                                                            docker_runtime_names names,
@@ -234,7 +234,7 @@ asio::awaitable<result<prepared_create>> do_prepare_create(engine::client* c,
   std::error_code ec;
   auto p = prepare_local(std::move(body), choice, names, ec, opts.diag);
   if (ec) co_return unexpected(ec);
-  auto info = co_await c->async_run(engine::op::system_info{}, opts,
+  auto info = co_await c.async_run(engine::op::system_info{}, opts,
                                     asio::redirect_error(asio::use_awaitable, ec));
   if (ec) co_return unexpected(ec);
   finish(p, info, ec, opts.diag);

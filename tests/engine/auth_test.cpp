@@ -17,13 +17,14 @@
 #include <string>
 #include <utility>
 
-#include "berth/engine/auth.hpp"
+#include "berth/config/auth.hpp"
+#include "berth/config/context.hpp"
 #include "berth/engine/client.hpp"
-#include "berth/engine/context.hpp"
 #include "berth/engine/op/images.hpp"
 
 namespace engine = berth::engine;
-namespace registry = berth::engine::registry;
+namespace config = berth::config;
+namespace registry = berth::config;
 namespace fs = std::filesystem;
 
 namespace {
@@ -130,7 +131,7 @@ TEST_CASE("credentials from config.json auths, DOCKER_AUTH_CONFIG, credsStore an
   CHECK(hub->username == "hub");
   CHECK(hub->password == "hubpw");
   auto none = registry::resolve_credentials("other.example:5000", o);
-  CHECK(none.error() == engine::config_error::credentials_not_found);
+  CHECK(none.error() == config::error::credentials_not_found);
 
   SUBCASE("DOCKER_AUTH_CONFIG comes first") {
     o.getenv = env_of({{"DOCKER_CONFIG", cfg.string()},
@@ -140,7 +141,7 @@ TEST_CASE("credentials from config.json auths, DOCKER_AUTH_CONFIG, credsStore an
     CHECK(e->username == "env");
     CHECK(e->password == "envpw");
     o.getenv = env_of({{"DOCKER_CONFIG", cfg.string()}, {"DOCKER_AUTH_CONFIG", "not json"}});
-    CHECK(registry::resolve_credentials("127.0.0.1:5000", o).error() == engine::config_error::bad_config);
+    CHECK(registry::resolve_credentials("127.0.0.1:5000", o).error() == config::error::bad_config);
   }
 
   SUBCASE("a credential helper found on PATH") {
@@ -171,12 +172,12 @@ TEST_CASE("credentials from config.json auths, DOCKER_AUTH_CONFIG, credsStore an
     CHECK(t->identitytoken == "refresh");
     CHECK(t->username.empty());
     CHECK(registry::resolve_credentials("unknown.example", o).error() ==
-          engine::config_error::credentials_not_found);
+          config::error::credentials_not_found);
     CHECK(registry::resolve_credentials("missing.example", o).error() ==
-          engine::config_error::helper_not_found);
+          config::error::helper_not_found);
     o.helper_timeout = std::chrono::milliseconds(300);
     auto start = std::chrono::steady_clock::now();
-    CHECK(registry::resolve_credentials("slow.example", o).error() == engine::config_error::helper_timeout);
+    CHECK(registry::resolve_credentials("slow.example", o).error() == config::error::helper_timeout);
     CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(10));
   }
 }
@@ -184,17 +185,17 @@ TEST_CASE("credentials from config.json auths, DOCKER_AUTH_CONFIG, credsStore an
 TEST_CASE("contexts: DOCKER_HOST, DOCKER_CONTEXT, currentContext, default") {
   temp_dir dir;
   fs::path cfg = dir.path / "cfg";
-  CHECK(engine::context_dir_name("default") ==
+  CHECK(config::context_dir_name("default") ==
         "37a8eec1ce19687d132fe29051dca629d164e2c4958ba141d5f4133a33f0688f");
   auto meta = [&](const std::string& name, const std::string& host, bool skip) {
-    write(cfg / "contexts" / "meta" / engine::context_dir_name(name) / "meta.json",
+    write(cfg / "contexts" / "meta" / config::context_dir_name(name) / "meta.json",
           R"({"Name":")" + name + R"(","Metadata":{},"Endpoints":{"docker":{"Host":")" + host +
               R"(","SkipTLSVerify":)" + (skip ? "true" : "false") + "}}}");
   };
   meta("plain", "tcp://127.0.0.1:23750", false);
   meta("secure", "tcp://example.test:2376", true);
   meta("sock", "unix:///run/other.sock", false);
-  fs::path tls = cfg / "contexts" / "tls" / engine::context_dir_name("secure") / "docker";
+  fs::path tls = cfg / "contexts" / "tls" / config::context_dir_name("secure") / "docker";
   write(tls / "ca.pem", "x");
   write(tls / "cert.pem", "x");
   write(tls / "key.pem", "x");
@@ -206,7 +207,7 @@ TEST_CASE("contexts: DOCKER_HOST, DOCKER_CONTEXT, currentContext, default") {
   scoped_env no_verify("DOCKER_TLS_VERIFY", std::nullopt);
   scoped_env no_certs("DOCKER_CERT_PATH", std::nullopt);
 
-  auto ep = engine::endpoint_from_context_env();
+  auto ep = config::endpoint_from_context_env();
   REQUIRE(ep);
   CHECK(ep->kind == berth::net::endpoint::transport::unix_socket);
   CHECK(ep->path == "/run/other.sock");
@@ -217,7 +218,7 @@ TEST_CASE("contexts: DOCKER_HOST, DOCKER_CONTEXT, currentContext, default") {
 
   {
     scoped_env ctx("DOCKER_CONTEXT", std::string("plain"));
-    auto p = engine::endpoint_from_context_env();
+    auto p = config::endpoint_from_context_env();
     REQUIRE(p);
     CHECK(p->kind == berth::net::endpoint::transport::tcp);
     CHECK(p->host == "127.0.0.1");
@@ -225,7 +226,7 @@ TEST_CASE("contexts: DOCKER_HOST, DOCKER_CONTEXT, currentContext, default") {
   }
   {
     scoped_env ctx("DOCKER_CONTEXT", std::string("secure"));
-    auto s = engine::endpoint_from_context_env();
+    auto s = config::endpoint_from_context_env();
     REQUIRE(s);
     CHECK(s->kind == berth::net::endpoint::transport::tls);
     CHECK(s->host == "example.test");
@@ -235,11 +236,11 @@ TEST_CASE("contexts: DOCKER_HOST, DOCKER_CONTEXT, currentContext, default") {
   }
   {
     scoped_env ctx("DOCKER_CONTEXT", std::string("nosuch"));
-    CHECK(engine::endpoint_from_context_env().error() == engine::config_error::context_not_found);
+    CHECK(config::endpoint_from_context_env().error() == config::error::context_not_found);
   }
   {
     scoped_env ctx("DOCKER_CONTEXT", std::string("default"));
-    auto d = engine::endpoint_from_context_env();
+    auto d = config::endpoint_from_context_env();
     REQUIRE(d);
     CHECK(d->path == "/var/run/docker.sock");
   }
@@ -247,7 +248,7 @@ TEST_CASE("contexts: DOCKER_HOST, DOCKER_CONTEXT, currentContext, default") {
     // DOCKER_HOST wins over any context.
     scoped_env host("DOCKER_HOST", std::string("tcp://10.1.2.3:4567"));
     scoped_env ctx("DOCKER_CONTEXT", std::string("plain"));
-    auto h = engine::endpoint_from_context_env();
+    auto h = config::endpoint_from_context_env();
     REQUIRE(h);
     CHECK(h->host == "10.1.2.3");
     auto hc = engine::client::from_env();
@@ -255,11 +256,11 @@ TEST_CASE("contexts: DOCKER_HOST, DOCKER_CONTEXT, currentContext, default") {
     CHECK(hc->endpoint().port == 4567);
   }
   write(cfg / "config.json", "{}");
-  auto d = engine::endpoint_from_context_env();
+  auto d = config::endpoint_from_context_env();
   REQUIRE(d);
   CHECK(d->path == "/var/run/docker.sock");
   write(cfg / "config.json", "{not json");
-  CHECK(engine::endpoint_from_context_env().error() == engine::config_error::bad_config);
+  CHECK(config::endpoint_from_context_env().error() == config::error::bad_config);
 }
 
 TEST_CASE(".dockerignore matching as Docker's patternmatcher") {

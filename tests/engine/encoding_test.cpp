@@ -6,6 +6,7 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "berth/engine/engine.hpp"
 #include "support/fake_server.hpp"
@@ -22,9 +23,9 @@ std::string answer(std::string_view body, int status = 200) {
          std::string(body);
 }
 
-/// Runs op against a server answering body; returns the raw request.
+/// Runs op against a server answering body; returns the raw request and op's result.
 template <class Op>
-std::string request_of(Op op, std::string_view body = "{}", int status = 200) {
+auto run_against(Op op, std::string_view body, int status = 200) {
   fake_server server([a = answer(body, status)](std::size_t) {
     return test::script{step::read_request(), step::write(a), step::close()};
   });
@@ -33,11 +34,17 @@ std::string request_of(Op op, std::string_view body = "{}", int status = 200) {
   engine::client c(server.endpoint(), o);
   berth::diagnostics d;
   std::error_code ec;
-  c.run(std::move(op), ec, {.diag = &d});
+  auto r = c.run(std::move(op), ec, {.diag = &d});
   CHECK_MESSAGE(!ec, ec.message(), ": ", d.message);
   auto reqs = server.requests();
   REQUIRE(reqs.size() == 1);
-  return reqs[0];
+  return std::pair{reqs[0], std::move(r)};
+}
+
+/// Runs op against a server answering body; returns the raw request.
+template <class Op>
+std::string request_of(Op op, std::string_view body = "{}", int status = 200) {
+  return run_against(std::move(op), body, status).first;
 }
 
 std::string request_line(const std::string& raw) { return raw.substr(0, raw.find("\r\n")); }
@@ -98,9 +105,21 @@ TEST_CASE("SecretCreate: name, labels, base64 data; the id back") {
   op.body.name = "s1";
   op.body.data = "aGVsbG8=";
   op.body.labels = std::map<std::string, std::string>{{"berth.test", "x"}};
-  auto raw = request_of(op, R"({"ID":"sec1"})", 201);
+  // The spec says IdResponse ({"Id":...}); moby sends {"ID":...}: names match as in Go.
+  auto [raw, created] = run_against(op, R"({"ID":"sec1"})", 201);
+  CHECK(created.id == "sec1");
   CHECK(request_line(raw) == "POST /v1.41/secrets/create HTTP/1.1");
   CHECK(body_of(raw) == R"({"Name":"s1","Labels":{"berth.test":"x"},"Data":"aGVsbG8="})");
+}
+
+TEST_CASE("ConfigCreate: the id back from the daemon's \"ID\"") {
+  engine::op::config_create op;
+  op.body.name = "c1";
+  op.body.data = "aGVsbG8=";
+  auto [raw, created] = run_against(op, R"({"ID":"cfg1"})", 201);
+  CHECK(created.id == "cfg1");
+  CHECK(request_line(raw) == "POST /v1.41/configs/create HTTP/1.1");
+  CHECK(body_of(raw) == R"({"Name":"c1","Data":"aGVsbG8="})");
 }
 
 TEST_CASE("ConfigUpdate: the version in the query, the spec in the body") {
@@ -155,9 +174,43 @@ TEST_CASE("VolumeCreate: name, labels, driver options") {
   op.body.name = "v";
   op.body.driver = "local";
   op.body.labels = std::map<std::string, std::string>{{"berth.test", "x"}};
-  auto raw = request_of(op, R"({"Name":"v","Driver":"local"})", 201);
+  auto [raw, vol] = run_against(op,
+                                R"({"Name":"v","Driver":"local","Mountpoint":"/var/lib/docker/volumes/v/_data",)"
+                                R"("Labels":null,"Scope":"local","Options":null})",
+                                201);
   CHECK(request_line(raw) == "POST /v1.41/volumes/create HTTP/1.1");
   CHECK(body_of(raw) == R"({"Name":"v","Driver":"local","Labels":{"berth.test":"x"}})");
+  CHECK(vol.mountpoint == "/var/lib/docker/volumes/v/_data");
+  CHECK(vol.labels.empty());  // null: the default
+}
+
+TEST_CASE("an answer lacking a required field is bad_response, the field named in diag") {
+  fake_server server([](std::size_t) {
+    return test::script{step::read_request(),
+                        step::write(answer(R"({"Name":"v","Driver":"local"})", 201)), step::close()};
+  });
+  engine::client c(server.endpoint(), {.version = engine::api_version{1, 41}});
+  engine::op::volume_create op;
+  op.body.name = "v";
+  std::error_code ec;
+  berth::diagnostics d;
+  c.run(op, ec, {.diag = &d});
+  CHECK(ec == engine::error::bad_response);
+  CHECK(d.message == "the daemon's answer lacks required field Mountpoint");
+}
+
+TEST_CASE("a list answer with an element lacking a required field names its index") {
+  fake_server server([](std::size_t) {
+    return test::script{
+        step::read_request(),
+        step::write(answer(R"([{"Path":"/a","Kind":0},{"Path":"/b"}])")), step::close()};
+  });
+  engine::client c(server.endpoint(), {.version = engine::api_version{1, 41}});
+  std::error_code ec;
+  berth::diagnostics d;
+  c.run(engine::op::container_changes{.id = "c1"}, ec, {.diag = &d});
+  CHECK(ec == engine::error::bad_response);
+  CHECK(d.message == "the daemon's answer lacks required field [1].Kind");
 }
 
 TEST_CASE("list filters and flags are encoded in the query") {

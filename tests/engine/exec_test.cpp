@@ -59,7 +59,7 @@ std::string make_exec(engine::client& c, const std::string& container, std::vect
   e.body.attach_stderr = true;
   e.body.tty = tty;
   if (stdin_) e.body.attach_stdin = true;
-  return c.run(e).id.value();
+  return c.run(e).id;
 }
 
 std::string read_until(engine::output_stream& s, std::string_view marker) {
@@ -174,7 +174,7 @@ TEST_CASE("exec: stdin round trip through cat with close_stdin, use_future on a 
   create.body.attach_stdin = true;
   create.body.attach_stdout = true;
   create.body.attach_stderr = true;
-  auto id = c.async_run(create, asio::use_future).get().id.value();
+  auto id = c.async_run(create, asio::use_future).get().id;
   auto s = c.async_run(op::exec_start{.id = id, .stdin_ = true}, asio::use_future).get();
   CHECK(s.writable());
   CHECK(s.multiplexed());
@@ -229,7 +229,7 @@ TEST_CASE("exec: exit codes 0, 1 and 137; detached execs") {
   // Detached: the process runs on its own; inspect follows it.
   op::container_exec e{.id = ctr.id()};
   e.body.cmd = std::vector<std::string>{"sleep", "31"};
-  auto sleeper = c.run(e).id.value();
+  auto sleeper = c.run(e).id;
   auto before = c.run(op::exec_inspect{.id = sleeper});
   CHECK(before.running == false);
   CHECK_FALSE(before.exit_code.has_value());
@@ -262,7 +262,7 @@ TEST_CASE("exec: env, working dir and user") {
   e.body.user = "1234:5678";
   e.body.attach_stdout = true;
   e.body.attach_stderr = true;
-  auto id = c.run(e).id.value();
+  auto id = c.run(e).id;
   auto s = c.run(op::exec_start{.id = id});
   auto got = test::drain(s);
   CHECK(got.out == "forty two\n/tmp\n1234\n5678\n");
@@ -363,7 +363,7 @@ TEST_CASE("exec: callback and use_awaitable on a caller's io_context") {
   c.async_run(e, [&](std::error_code ec, engine::id_response r) {
     REQUIRE_FALSE(ec);
     ran_inline = initiating;
-    exec_id = r.id.value_or("");
+    exec_id = r.id;
   });
   initiating = false;
   ioc.run();

@@ -1,6 +1,7 @@
 // Tests of the generated Docker Engine API models (berth/engine/models.hpp) and their JSON
 // layer (berth/engine/json.hpp): real dockerd answers, round trips, leniency, null and
-// absent fields, API version checks, and the snake_case names of tricky fields.
+// absent fields, required fields, case-insensitive member names, API version checks, and
+// the snake_case names of tricky fields.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -100,6 +101,26 @@ static_assert(std::is_same_v<decltype(engine::container_config::exposed_ports),
 static_assert(std::is_same_v<decltype(engine::system_version_components_item::details),
                              std::optional<engine::json_value>>);
 static_assert(std::is_same_v<decltype(engine::exec_inspect_response::container_id), std::optional<std::string>>);
+// Fields a response-only struct requires in both v1.41 and v1.56 are plain values; request
+// structs, structs used both ways, and fields not required stay optional.
+static_assert(std::is_same_v<decltype(engine::container_create_response::id), std::string>);
+static_assert(std::is_same_v<decltype(engine::container_create_response::warnings),
+                             std::vector<std::string>>);
+static_assert(std::is_same_v<decltype(engine::container_wait_response::status_code), std::int64_t>);
+static_assert(std::is_same_v<decltype(engine::container_wait_response::error),
+                             std::optional<engine::container_wait_exit_error>>);
+static_assert(std::is_same_v<decltype(engine::id_response::id), std::string>);
+static_assert(std::is_same_v<decltype(engine::image_summary::repo_tags), std::vector<std::string>>);
+static_assert(std::is_same_v<decltype(engine::image_summary::virtual_size), std::optional<std::int64_t>>);
+static_assert(std::is_same_v<decltype(engine::volume::labels), std::map<std::string, std::string>>);
+static_assert(std::is_same_v<decltype(engine::volume::created_at), std::optional<std::string>>);
+static_assert(std::is_same_v<decltype(engine::network_create_response::id), std::string>);
+static_assert(std::is_same_v<decltype(engine::port_summary::private_port), std::int64_t>);
+static_assert(std::is_same_v<decltype(engine::port_summary::public_port), std::optional<std::int64_t>>);
+static_assert(std::is_same_v<decltype(engine::container_create_body::image), std::optional<std::string>>);
+static_assert(std::is_same_v<decltype(engine::driver::name), std::optional<std::string>>);
+static_assert(std::is_same_v<decltype(engine::network_create_body::name), std::optional<std::string>>);
+static_assert(std::is_same_v<decltype(engine::image_manifest_summary::id), std::optional<std::string>>);
 // Keywords get a trailing underscore; enum definitions are aliases of their JSON type.
 static_assert(std::is_same_v<engine::mount_type, std::string>);
 static_assert(std::is_same_v<engine::network_summary, engine::network>);
@@ -228,7 +249,7 @@ TEST_CASE("container inspect from dockerd") {
   CHECK(c->mounts->front().rw == true);
   REQUIRE(c->graph_driver.has_value());
   CHECK(c->graph_driver->name == "overlay2");
-  CHECK(c->graph_driver->data->count("MergedDir") == 1);
+  CHECK(c->graph_driver->data.count("MergedDir") == 1);
 
   REQUIRE(c->network_settings.has_value());
   const auto& ns = *c->network_settings;
@@ -282,6 +303,179 @@ TEST_CASE("image inspect from dockerd") {
   check_round_trip<engine::image_inspect>(image_inspect_json);
 }
 
+namespace {
+
+// A plugin as dockerd 20.10 lists it (GET /plugins), with every required member.
+constexpr std::string_view plugin_json = R"json({"Id":"5724e2c8652da337ab2eedd19fc6fc0ec908e4bd907c7421bf6a8dfc70c4c078","Name":"vieux/sshfs:latest","Enabled":true,"Settings":{"Mounts":[],"Env":["DEBUG=0"],"Args":null,"Devices":null},"PluginReference":"localhost/vieux/sshfs:latest","Config":{"Description":"sshFS plugin for Docker","Documentation":"https://docs.docker.com/engine/extend/plugins/","Interface":{"Types":["docker.volumedriver/1.0"],"Socket":"sshfs.sock"},"Entrypoint":["/docker-volume-sshfs"],"WorkDir":"","Network":{"Type":"host"},"Linux":{"Capabilities":["CAP_SYS_ADMIN"],"AllowAllDevices":false,"Devices":null},"PropagatedMount":"/mnt/volumes","IpcHost":false,"PidHost":false,"Mounts":[{"Name":"state","Description":"","Settable":null,"Source":"/var/lib/docker/plugins/","Destination":"/mnt/state","Type":"bind","Options":["rbind"]}],"Env":[{"Name":"DEBUG","Description":"","Settable":["value"],"Value":"0"}],"Args":{"Name":"args","Description":"command line arguments","Settable":null,"Value":[]}}})json";
+
+// An image list entry as dockerd 20.10 sends it (RepoDigests and Labels null).
+constexpr std::string_view image_summary_json = R"json({"Containers":-1,"Created":1795427487,"Id":"sha256:434a","Labels":null,"ParentId":"sha256:93bd","RepoDigests":null,"RepoTags":["berth-models-built:1"],"SharedSize":-1,"Size":1982276,"VirtualSize":1982276})json";
+
+// json with the first occurrence of part replaced by by (the test fails when there is none).
+std::string replaced(std::string_view json, std::string_view part, std::string_view by) {
+  std::string s(json);
+  const auto at = s.find(part);
+  REQUIRE(at != std::string::npos);
+  s.replace(at, part.size(), by);
+  return s;
+}
+
+// json with the first occurrence of part removed.
+std::string without(std::string_view json, std::string_view part) { return replaced(json, part, ""); }
+
+}  // namespace
+
+TEST_CASE("required fields: plain values, always written") {
+  auto p = engine::parse<engine::plugin>(plugin_json);
+  REQUIRE(p.has_value());
+  CHECK(p->name == "vieux/sshfs:latest");
+  CHECK(p->enabled == true);
+  CHECK(p->settings.env == std::vector<std::string>{"DEBUG=0"});
+  CHECK(p->settings.args.empty());  // null: the default
+  CHECK(p->config.interface.socket == "sshfs.sock");
+  CHECK(p->config.linux_.capabilities == std::vector<std::string>{"CAP_SYS_ADMIN"});
+  REQUIRE(p->config.mounts.size() == 1);
+  CHECK(p->config.mounts[0].source == "/var/lib/docker/plugins/");
+  CHECK(p->config.env[0].value == "0");
+  CHECK(p->config.args.name == "args");
+  CHECK(!p->config.user.has_value());  // not required: still optional
+  check_round_trip<engine::plugin>(plugin_json);
+
+  auto img = engine::parse<engine::image_summary>(image_summary_json);
+  REQUIRE(img.has_value());
+  CHECK(img->id == "sha256:434a");
+  CHECK(img->containers == -1);
+  CHECK(img->repo_digests.empty());  // null
+  CHECK(img->labels.empty());        // null
+  CHECK(img->virtual_size == 1982276);  // required in 1.41 only: optional
+  check_round_trip<engine::image_summary>(image_summary_json);
+  // VirtualSize is gone from newer daemons' answers: still an image.
+  auto newer = engine::parse<engine::image_summary>(without(image_summary_json, R"(,"VirtualSize":1982276)"));
+  REQUIRE(newer.has_value());
+  CHECK(!newer->virtual_size.has_value());
+
+  // Plain fields are written even at their defaults; optional ones only when set.
+  CHECK(engine::to_json(engine::container_wait_response{}).value() == R"({"StatusCode":0})");
+  CHECK(engine::to_json(engine::id_response{.id = "x"}).value() == R"({"Id":"x"})");
+  engine::volume v;
+  v.name = "v";
+  CHECK(engine::to_json(v).value() ==
+        R"({"Name":"v","Driver":"","Mountpoint":"","Labels":{},"Scope":"","Options":{}})");
+  CHECK(engine::parse<engine::volume>(engine::to_json(v).value()).value() == v);
+}
+
+TEST_CASE("required fields: absent or mistyped fails with missing_field and its path") {
+  std::string path;
+  auto w = engine::parse<engine::container_wait_response>(R"({"Error":{"Message":"oops"}})", path);
+  CHECK(w.error() == json_error::missing_field);
+  CHECK(path == "StatusCode");
+  CHECK(engine::parse<engine::container_wait_response>(R"({})").error() == json_error::missing_field);
+
+  // Mistyped: like absent.
+  for (std::string_view bad : {R"({"StatusCode":"3"})", R"({"StatusCode":3.5})",
+                               R"({"StatusCode":18446744073709551615})", R"({"StatusCode":[]})",
+                               R"({"StatusCode":true})"}) {
+    path.clear();
+    CHECK(engine::parse<engine::container_wait_response>(bad, path).error() == json_error::missing_field);
+    CHECK(path == "StatusCode");
+  }
+  CHECK(engine::parse<engine::image_summary>(without(image_summary_json, R"("Labels":null,)"), path)
+            .error() == json_error::missing_field);
+  CHECK(path == "Labels");
+  CHECK(engine::parse<engine::volume>(
+            R"({"Name":"v","Driver":"local","Mountpoint":"/m","Labels":[],"Scope":"local","Options":null})",
+            path)
+            .error() == json_error::missing_field);
+  CHECK(path == "Labels");
+
+  // Nested, through plain and optional fields, vectors and arrays.
+  path.clear();
+  CHECK(engine::parse<engine::plugin>(without(plugin_json, R"("Name":"args",)"), path).error() ==
+        json_error::missing_field);
+  CHECK(path == "Config.Args.Name");
+  CHECK(engine::parse<engine::plugin>(without(plugin_json, R"(,"Value":"0")"), path).error() ==
+        json_error::missing_field);
+  CHECK(path == "Config.Env[0].Value");
+  CHECK(engine::parse<engine::plugin>(without(plugin_json, R"("Enabled":true,)"), path).error() ==
+        json_error::missing_field);
+  CHECK(path == "Enabled");
+  CHECK(engine::parse<engine::volume>(
+            R"({"Name":"v","Driver":"local","Mountpoint":"/m","Labels":null,"Scope":"local",)"
+            R"("Options":null,"UsageData":{"Size":1}})",
+            path)
+            .error() == json_error::missing_field);
+  CHECK(path == "UsageData.RefCount");  // inside an optional field
+  auto list = engine::parse_array<engine::container_summary>(
+      R"([{"Id":"a","Ports":[]},{"Id":"b","Ports":[{"PrivatePort":80,"Type":"tcp"},{"PrivatePort":81}]}])", path);
+  CHECK(list.error() == json_error::missing_field);
+  CHECK(path == "[1].Ports[1].Type");
+  auto images = engine::parse_array<engine::image_summary>(
+      "[" + std::string(image_summary_json) + "," + without(image_summary_json, R"("Id":"sha256:434a",)") + "]",
+      path);
+  CHECK(images.error() == json_error::missing_field);
+  CHECK(path == "[1].Id");
+  // The first missing one, in the spec's order.
+  CHECK(engine::parse<engine::volume>(R"({"Scope":"local"})", path).error() == json_error::missing_field);
+  CHECK(path == "Name");
+
+  // Still lenient where nothing is required: non-objects in an array are skipped,
+  // mistyped elements of a required list dropped, and the path is left alone on success.
+  path = "untouched";
+  auto tags = engine::parse_array<engine::image_summary>(
+      "[1,null," +
+          replaced(image_summary_json, R"("RepoTags":["berth-models-built:1"])", R"("RepoTags":["a",2,null,"b"])") +
+          "]",
+      path);
+  REQUIRE(tags.has_value());
+  REQUIRE(tags->size() == 1);
+  CHECK((*tags)[0].repo_tags == std::vector<std::string>{"a", "b"});
+  CHECK(path == "untouched");
+
+  // What parse_array reports without a path, and the category's message.
+  CHECK(engine::parse_array<engine::image_summary>(R"([{"Id":"x"}])").error() == json_error::missing_field);
+  CHECK(std::error_code(json_error::missing_field).message() ==
+        "a field the spec requires is absent, or not of its JSON type");
+}
+
+TEST_CASE("required fields: null gives the default") {
+  auto w = engine::parse<engine::container_wait_response>(R"({"StatusCode":null})");
+  REQUIRE(w.has_value());
+  CHECK(w->status_code == 0);
+  auto v = engine::parse<engine::volume>(
+      R"({"Name":"v","Driver":null,"Mountpoint":"/m","Labels":null,"Scope":"local","Options":null})");
+  REQUIRE(v.has_value());
+  CHECK(v->driver.empty());
+  CHECK(v->labels.empty());
+  CHECK(v->options.empty());
+  // A struct: its default, whose own required fields are then not asked for.
+  auto p = engine::parse<engine::plugin>(replaced(
+      plugin_json, R"({"Name":"args","Description":"command line arguments","Settable":null,"Value":[]})", "null"));
+  REQUIRE(p.has_value());
+  CHECK(p->config.args == engine::plugin_config_args{});
+  auto back = engine::to_json(*p).value();
+  CHECK(back.find(R"("Args":{"Name":"","Description":"","Settable":[],"Value":[]})") != std::string::npos);
+}
+
+TEST_CASE("member names match as in Go: exactly, else ASCII case-insensitively") {
+  // SecretCreate and ConfigCreate answer {"ID":...} where the spec says IdResponse {"Id"}.
+  auto id = engine::parse<engine::id_response>(R"({"ID":"x"})");
+  REQUIRE(id.has_value());
+  CHECK(id->id == "x");
+  CHECK(engine::parse<engine::id_response>(R"({"id":"y"})")->id == "y");
+  // The exact spelling wins whatever the order; a folded one beside it is ignored.
+  CHECK(engine::parse<engine::id_response>(R"({"ID":"folded","Id":"exact"})")->id == "exact");
+  CHECK(engine::parse<engine::id_response>(R"({"Id":"exact","ID":"folded"})")->id == "exact");
+  CHECK(engine::parse<engine::id_response>(R"({"Id":"exact","ID":5})")->id == "exact");
+  // Optional fields too; names that differ in more than case stay unknown.
+  auto exec = engine::parse<engine::exec_inspect_response>(R"({"id":"e1","EXITCODE":3,"Exit_Code":4})");
+  REQUIRE(exec.has_value());
+  CHECK(exec->id == "e1");
+  CHECK(exec->exit_code == 3);
+  CHECK(engine::parse<engine::id_response>(R"({"Idx":"z"})").error() == json_error::missing_field);
+  // Written back with the spec's spelling.
+  CHECK(engine::to_json(*id).value() == R"({"Id":"x"})");
+}
+
 TEST_CASE("container list from dockerd: parse_array") {
   auto list = engine::parse_array<engine::container_summary>(container_list_json);
   REQUIRE(list.has_value());
@@ -315,7 +509,7 @@ TEST_CASE("small responses") {
   auto created = engine::parse<engine::id_response>(
       R"({"Id":"bbc1ae8d5151bb97124ca31b8d35faffdc39c1e1621682065499114fa9ffd141"})");
   REQUIRE(created.has_value());
-  CHECK(created->id->size() == 64);
+  CHECK(created->id.size() == 64);
 
   auto exec = engine::parse<engine::exec_inspect_response>(
       R"({"ID":"bbc1","Running":false,"ExitCode":0,"ProcessConfig":{"tty":false,"entrypoint":"/bin/sh",)"
@@ -351,19 +545,21 @@ TEST_CASE("small responses") {
   CHECK(build->aux->id == "sha256:434a");
 }
 
-TEST_CASE("unknown members are ignored, null and mistyped members stay unset") {
+TEST_CASE("unknown members are ignored, null and mistyped optional members stay unset") {
   auto w = engine::parse<engine::container_wait_response>(
       R"({"Bogus":{"x":[1,2,{"y":null}]},"StatusCode":7,"Also":"ignored"})");
   REQUIRE(w.has_value());
   CHECK(w->status_code == 7);
   CHECK(engine::to_json(*w).value() == R"({"StatusCode":7})");
 
-  CHECK(!engine::parse<engine::container_wait_response>(R"({"StatusCode":null})")->status_code);
-  CHECK(!engine::parse<engine::container_wait_response>(R"({"StatusCode":"3"})")->status_code);
-  CHECK(!engine::parse<engine::container_wait_response>(R"({"StatusCode":3.5})")->status_code);
-  CHECK(!engine::parse<engine::container_wait_response>(R"({"StatusCode":18446744073709551615})")
-             ->status_code);
-  CHECK(!engine::parse<engine::container_wait_response>(R"({"Error":"oops"})")->error);
+  // ExitCode is optional (ExecInspectResponse requires nothing).
+  CHECK(!engine::parse<engine::exec_inspect_response>(R"({"ExitCode":null})")->exit_code);
+  CHECK(!engine::parse<engine::exec_inspect_response>(R"({"ExitCode":"3"})")->exit_code);
+  CHECK(!engine::parse<engine::exec_inspect_response>(R"({"ExitCode":3.5})")->exit_code);
+  CHECK(!engine::parse<engine::exec_inspect_response>(R"({"ExitCode":18446744073709551615})")
+             ->exit_code);
+  CHECK(!engine::parse<engine::exec_inspect_response>(R"({})")->exit_code);
+  CHECK(!engine::parse<engine::container_wait_response>(R"({"StatusCode":0,"Error":"oops"})")->error);
   // The last of duplicate members wins.
   CHECK(engine::parse<engine::container_wait_response>(R"({"StatusCode":1,"StatusCode":2})")
             ->status_code == 2);
@@ -432,9 +628,9 @@ TEST_CASE("json_value is written verbatim, and must hold JSON") {
   item.name = "Engine";
   item.details = engine::json_value{R"({ "ApiVersion": "1.41", "n": [1, 2.5, null] })"};
   CHECK(engine::to_json(item).value() ==
-        R"({"Name":"Engine","Details":{ "ApiVersion": "1.41", "n": [1, 2.5, null] }})");
+        R"({"Name":"Engine","Version":"","Details":{ "ApiVersion": "1.41", "n": [1, 2.5, null] }})");
   item.details = engine::json_value{R"("just a string")"};
-  CHECK(engine::to_json(item).value() == R"({"Name":"Engine","Details":"just a string"})");
+  CHECK(engine::to_json(item).value() == R"({"Name":"Engine","Version":"","Details":"just a string"})");
   item.details = engine::json_value{"{"};
   CHECK(engine::to_json(item).error() == json_error::invalid_value);
   item.details = engine::json_value{""};
@@ -493,7 +689,7 @@ TEST_CASE("numbers: non-finite doubles cannot be written, integers are exact") {
             ->max_failure_ratio == std::numeric_limits<double>::denorm_min());
   // Untyped values keep their numbers: a uint64 stays exact, a big integer becomes a double.
   auto details = engine::parse<engine::system_version_components_item>(
-      R"({"Details":[18446744073709551615,-1,1.5,100000000000000000000000]})");
+      R"({"Name":"x","Version":"y","Details":[18446744073709551615,-1,1.5,100000000000000000000000]})");
   REQUIRE(details.has_value());
   CHECK(details->details->json == "[18446744073709551615,-1,1.5,1e23]");
 }

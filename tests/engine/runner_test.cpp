@@ -80,8 +80,8 @@ bool running(engine::client& c, const std::string& id) {
 /// A started `sleep 3600` container for execs.
 std::string start_sleeper(engine::client& c, const std::string& label) {
   auto created = c.run(op::container_create{.body = config_for(label, {"sleep", "3600"})});
-  c.run(op::container_start{.id = *created.id});
-  return *created.id;
+  c.run(op::container_start{.id = created.id});
+  return created.id;
 }
 
 double seconds_since(clock_type::time_point t0) {
@@ -513,7 +513,7 @@ TEST_CASE("stop_container: a running container, then a stopped one") {
 
   // Never started counts as stopped as well.
   auto created = c.run(op::container_create{.body = config_for(guard.label, {"true"})});
-  CHECK(engine::stop_container(c, *created.id, 1s).already_stopped);
+  CHECK(engine::stop_container(c, created.id, 1s).already_stopped);
 
   std::error_code ec;
   engine::stop_container(c, "berth-no-such-container-" + guard.label, 1s, ec);
@@ -543,7 +543,7 @@ TEST_CASE("sweep: removes exactly the containers carrying every label") {
   auto with = [&](std::map<std::string, std::string> l) {
     auto cfg = config_for(guard.label, {"sleep", "3600"});
     cfg.labels = std::move(l);
-    return *c.run(op::container_create{.body = cfg}).id;
+    return c.run(op::container_create{.body = cfg}).id;
   };
   std::set<std::string> doomed{with(labels), with(labels)};
   c.run(op::container_start{.id = *doomed.begin()});  // running ones go too

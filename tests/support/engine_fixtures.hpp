@@ -92,7 +92,7 @@ class scoped_container {
 /// Creates a container from op (which must carry the test label) and owns it.
 inline scoped_container create(engine::client& c, engine::op::container_create op) {
   auto r = c.run(std::move(op));
-  return scoped_container(r.id.value());
+  return scoped_container(r.id);
 }
 
 /// SHA-256 through OpenSSL's EVP interface.
@@ -151,7 +151,7 @@ inline exec_output exec(engine::client& c, const std::string& container,
   create.body.attach_stdout = true;
   create.body.attach_stderr = true;
   create.body.user = std::move(user);
-  auto id = c.run(create).id.value();
+  auto id = c.run(create).id;
   auto s = c.run(engine::op::exec_start{.id = id});
   exec_output r = drain(s);
   r.exit_code = c.run(engine::op::exec_inspect{.id = id}).exit_code.value_or(-1);

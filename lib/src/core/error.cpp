@@ -5,7 +5,6 @@
 #include <asio/error.hpp>
 
 #include "berth/core/async.hpp"
-#include "berth/core/sync.hpp"
 
 namespace berth {
 namespace {
@@ -80,13 +79,5 @@ std::error_code error_from_exception(std::exception_ptr ep) noexcept {
 
 }  // namespace detail
 
-execution_host::execution_host()
-    : own_(std::make_unique<asio::io_context>(1)),
-      strand_(asio::make_strand(asio::any_io_executor(own_->get_executor()))) {}
-
-execution_host::execution_host(asio::any_io_executor ex)
-    : strand_(asio::make_strand(std::move(ex))) {}
-
-execution_host::~execution_host() = default;
 
 }  // namespace berth

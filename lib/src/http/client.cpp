@@ -127,10 +127,11 @@ response client::perform(request req, timeouts t, std::error_code& ec) {
 }
 
 response client::perform(request req, timeouts t) {
-  std::error_code ec;
-  auto r = perform(std::move(req), t, ec);
-  throw_if(ec);
-  return r;
+  return or_throw([&](std::error_code& ec) { return perform(std::move(req), t, ec); });
+}
+
+asio::awaitable<result<response>> client::co_perform(request req, timeouts t) {
+  return do_perform(state_, std::move(req), t);
 }
 
 body_stream client::open(request req, timeouts t, std::error_code& ec) {
@@ -139,10 +140,15 @@ body_stream client::open(request req, timeouts t, std::error_code& ec) {
 }
 
 body_stream client::open(request req, timeouts t) {
-  std::error_code ec;
-  auto r = open(std::move(req), t, ec);
-  throw_if(ec);
-  return r;
+  return or_throw([&](std::error_code& ec) { return open(std::move(req), t, ec); });
+}
+
+hijacked_stream client::upgrade(request req, timeouts t) {
+  return or_throw([&](std::error_code& ec) { return upgrade(std::move(req), t, ec); });
+}
+
+request_writer client::begin(request req, timeouts t) {
+  return or_throw([&](std::error_code& ec) { return begin(std::move(req), t, ec); });
 }
 
 hijacked_stream client::upgrade(request req, timeouts t, std::error_code& ec) {

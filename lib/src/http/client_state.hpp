@@ -132,6 +132,18 @@ asio::awaitable<std::error_code> read_head(exchange& x, clock::time_point deadli
 asio::awaitable<std::size_t> read_body(exchange& x, asio::mutable_buffer dst,
                                        clock::time_point deadline, std::error_code& ec);
 
+/// The next body bytes of x already in its buffer, parsed without reading (x.pending
+/// after the call); empty when the socket must be read or the body ended. A framing error
+/// sets ec.
+std::string_view buffered_body(exchange& x, std::error_code& ec);
+/// The next body bytes of x (x.pending), reading the socket into x's buffer when none are
+/// buffered; asio::error::eof at the end of the body. The view stays valid until
+/// consume_body() drains it.
+asio::awaitable<std::string_view> peek_body(exchange& x, clock::time_point deadline,
+                                            std::error_code& ec);
+/// Marks the first n bytes of x.pending as taken.
+void consume_body(exchange& x, std::size_t n) noexcept;
+
 struct stream_state {
   std::shared_ptr<execution_host> host;
   std::weak_ptr<client_state> owner;

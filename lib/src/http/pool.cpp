@@ -10,11 +10,10 @@
 namespace berth::http::detail {
 
 asio::any_io_executor operation_executor(const execution_host& h) {
-  // A private io_context is only ever run by one sync call at a time (under the host's
-  // lock), which serialises everything on it already: a strand on top would only add a
-  // hand-off, a lock and an executor allocation to every completion.
-  if (h.owns_context()) return h.get_executor().get_inner_executor();
-  return h.get_executor();
+  // A private io_context is run by one thread at a time (the host's runner), which
+  // serialises everything on it already: a strand on top would only add a hand-off, a
+  // lock and an executor allocation to every completion.
+  return h.operation_executor();
 }
 
 client_state::client_state(std::shared_ptr<execution_host> h, net::endpoint e, client_options o)
@@ -208,6 +207,52 @@ asio::awaitable<std::size_t> read_body(exchange& x, asio::mutable_buffer dst,
     if (ec) co_return 0;
     x.buf->commit(n);
   }
+}
+
+std::string_view buffered_body(exchange& x, std::error_code& ec) {
+  ec.clear();
+  while (x.pending.empty() && !x.parser.done() && x.buf->size() > 0) {
+    std::string_view body;
+    std::size_t n = x.parser.put(x.buf->data(), body, ec);
+    if (ec && ec != error::need_more) return {};
+    ec.clear();
+    // body points into the buffer, which is not touched again until pending is drained.
+    x.pending = body;
+    x.buf->consume(n);
+    if (n == 0) break;
+  }
+  return x.pending;
+}
+
+asio::awaitable<std::string_view> peek_body(exchange& x, clock::time_point deadline,
+                                            std::error_code& ec) {
+  for (;;) {
+    auto v = buffered_body(x, ec);
+    if (ec) co_return std::string_view{};
+    if (!v.empty()) co_return v;
+    if (x.parser.done()) {
+      ec = asio::error::eof;
+      co_return std::string_view{};
+    }
+    auto space = x.buf->prepare();
+    if (space.size() == 0) {
+      ec = make_error_code(error::line_too_long);
+      co_return std::string_view{};
+    }
+    std::size_t n = co_await x.conn->read_some(space, deadline, ec);
+    if (ec == asio::error::eof) {
+      x.parser.put_eof(ec);
+      if (!ec) ec = asio::error::eof;
+      co_return std::string_view{};
+    }
+    if (ec) co_return std::string_view{};
+    x.buf->commit(n);
+  }
+}
+
+void consume_body(exchange& x, std::size_t n) noexcept {
+  x.pending.remove_prefix(std::min(n, x.pending.size()));
+  if (x.pending.empty() && x.buf) x.buf->consume(0);
 }
 
 asio::awaitable<result<exchange>> client_state::send(request& req, const deadlines& d,

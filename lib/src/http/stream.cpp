@@ -141,10 +141,49 @@ std::size_t body_stream::read_some(asio::mutable_buffer buf, std::error_code& ec
 }
 
 std::size_t body_stream::read_some(asio::mutable_buffer buf) {
+  return or_throw([&](std::error_code& ec) { return read_some(buf, ec); });
+}
+
+asio::awaitable<result<std::size_t>> body_stream::co_read_some(asio::mutable_buffer buf) {
+  return do_read_some(state_, buf);
+}
+
+asio::awaitable<result<std::string_view>> body_stream::co_peek() { return do_peek(state_); }
+
+asio::awaitable<result<std::string_view>> body_stream::do_peek(std::shared_ptr<detail::stream_state> s) {
+  if (!s) co_return unexpected(errc::stream_closed);
+  if (s->released) {
+    if (s->x.parser.done() || !s->x.conn) co_return unexpected(asio::error::eof);
+    co_return unexpected(errc::stream_closed);
+  }
   std::error_code ec;
-  auto n = read_some(buf, ec);
-  throw_if(ec);
-  return n;
+  auto v = co_await detail::peek_body(s->x, detail::after(s->idle), ec);
+  if (ec == asio::error::eof) {
+    s->close_now();  // body complete: the connection goes back to the pool
+    co_return unexpected(ec);
+  }
+  if (ec) {
+    s->released = true;
+    s->x.conn->close();
+    co_return unexpected(ec);
+  }
+  co_return v;
+}
+
+std::string_view body_stream::buffered() noexcept {
+  if (!state_ || state_->released) return {};
+  std::error_code ec;
+  return detail::buffered_body(state_->x, ec);
+}
+
+void body_stream::consume(std::size_t n) noexcept {
+  if (!state_ || state_->released) return;
+  detail::consume_body(state_->x, n);
+  if (state_->x.parser.done() && state_->x.pending.empty()) state_->close_now();
+}
+
+std::string body_stream::read_all(std::uint64_t max_bytes) {
+  return or_throw([&](std::error_code& ec) { return read_all(max_bytes, ec); });
 }
 
 std::string body_stream::read_all(std::uint64_t max_bytes, std::error_code& ec) {
@@ -232,6 +271,61 @@ std::size_t hijacked_stream::read_some(asio::mutable_buffer buf, std::error_code
   }
   auto r = state_->host->run<std::size_t>([&](auto h) { async_read_some(buf, std::move(h)); });
   return value_or_set(std::move(r), ec);
+}
+
+std::size_t hijacked_stream::read_some(asio::mutable_buffer buf) {
+  return or_throw([&](std::error_code& ec) { return read_some(buf, ec); });
+}
+
+std::size_t hijacked_stream::write(asio::const_buffer buf) {
+  return or_throw([&](std::error_code& ec) { return write(buf, ec); });
+}
+
+void hijacked_stream::shutdown_send() {
+  or_throw([&](std::error_code& ec) { shutdown_send(ec); });
+}
+
+asio::awaitable<result<std::size_t>> hijacked_stream::co_read_some(asio::mutable_buffer buf) {
+  return do_read_some(state_, buf);
+}
+
+asio::awaitable<result<std::string_view>> hijacked_stream::co_peek() { return do_peek(state_); }
+
+asio::awaitable<result<std::string_view>> hijacked_stream::do_peek(std::shared_ptr<detail::hijack_state> s) {
+  if (!s) co_return unexpected(errc::stream_closed);
+  std::error_code ec;
+  if (!s->raw) {
+    auto v = co_await detail::peek_body(s->x, detail::after(s->idle), ec);
+    close_on_failure(*s, ec);
+    if (ec) co_return unexpected(ec);
+    co_return v;
+  }
+  if (s->x.buf->size() == 0) {
+    auto space = s->x.buf->prepare();
+    std::size_t n = co_await s->x.conn->read_some(space, detail::after(s->idle), ec);
+    close_on_failure(*s, ec);
+    if (ec) co_return unexpected(ec);
+    s->x.buf->commit(n);
+  }
+  co_return s->x.buf->data();
+}
+
+std::string_view hijacked_stream::buffered() noexcept {
+  if (!state_) return {};
+  if (!state_->raw) {
+    std::error_code ec;
+    return detail::buffered_body(state_->x, ec);
+  }
+  return state_->x.buf ? state_->x.buf->data() : std::string_view{};
+}
+
+void hijacked_stream::consume(std::size_t n) noexcept {
+  if (!state_ || !state_->x.buf) return;
+  if (!state_->raw) {
+    detail::consume_body(state_->x, n);
+    return;
+  }
+  state_->x.buf->consume(std::min(n, state_->x.buf->size()));
 }
 
 std::size_t hijacked_stream::write(asio::const_buffer buf, std::error_code& ec) {
@@ -325,6 +419,14 @@ std::size_t request_writer::write(asio::const_buffer buf, std::error_code& ec) {
   }
   auto r = state_->host->run<std::size_t>([&](auto h) { async_write(buf, std::move(h)); });
   return value_or_set(std::move(r), ec);
+}
+
+std::size_t request_writer::write(asio::const_buffer buf) {
+  return or_throw([&](std::error_code& ec) { return write(buf, ec); });
+}
+
+body_stream request_writer::finish() {
+  return or_throw([&](std::error_code& ec) { return finish(ec); });
 }
 
 body_stream request_writer::finish(std::error_code& ec) {

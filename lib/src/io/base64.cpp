@@ -1,9 +1,9 @@
-#include "base64.hpp"
+#include "berth/io/base64.hpp"
 
 #include <array>
 #include <cstdint>
 
-namespace berth::engine::detail {
+namespace berth::io {
 namespace {
 
 std::string encode(std::string_view in, const char* alphabet) {
@@ -63,4 +63,4 @@ std::optional<std::string> base64_decode(std::string_view in) {
   return out;
 }
 
-}  // namespace berth::engine::detail
+}  // namespace berth::io

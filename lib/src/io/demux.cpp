@@ -114,4 +114,13 @@ void demuxer::put_eof(std::error_code& ec) {
   else ec.clear();
 }
 
+bool demuxer::next_frame_continues(std::string_view data, stream_id s) const noexcept {
+  if (failed_ || remaining_ != 0 || header_size_ != 0 || data.size() < 8) return false;
+  if (s != stream_id::stdout_stream && s != stream_id::stderr_stream) return false;
+  const auto* h = reinterpret_cast<const unsigned char*>(data.data());
+  if (h[0] != static_cast<unsigned char>(s) || h[1] != 0 || h[2] != 0 || h[3] != 0) return false;
+  std::uint32_t len = std::uint32_t(h[4]) << 24 | std::uint32_t(h[5]) << 16 | std::uint32_t(h[6]) << 8 | h[7];
+  return len != 0 && len <= max_frame_;
+}
+
 }  // namespace berth::io

@@ -31,10 +31,6 @@
 
 #include <asio/any_io_executor.hpp>
 
-#include "berth/core/async.hpp"
-#include "berth/core/call_options.hpp"
-#include "berth/core/result.hpp"
-#include "berth/core/sync.hpp"
 #include "berth/containerd/error.hpp"
 #include "berth/containerd/import.hpp"
 #include "berth/containerd/ops.hpp"
@@ -43,12 +39,17 @@
 #include "berth/containerd/spec.hpp"
 #include "berth/containerd/streams.hpp"
 #include "berth/containerd/types.hpp"
+#include "berth/core/async.hpp"
+#include "berth/core/call_options.hpp"
+#include "berth/core/export.hpp"
+#include "berth/core/result.hpp"
+#include "berth/core/sync.hpp"
 
 namespace berth::containerd {
 
 namespace detail {
 struct state;
-execution_host& host_of(const std::shared_ptr<state>& s) noexcept;
+BERTH_API execution_host& host_of(const std::shared_ptr<state>& s) noexcept;
 
 // One overload per operation, found by argument-dependent lookup from client::async_run.
 #define BERTH_CONTAINERD_OPS(X)                                                                  \
@@ -63,14 +64,14 @@ execution_host& host_of(const std::shared_ptr<state>& s) noexcept;
   X(task_kill) X(task_exec) X(task_pids) X(task_pause) X(task_resume) X(task_resize)             \
   X(task_close_io) X(task_metrics) X(task_wait)
 #define BERTH_CONTAINERD_DECLARE(name)                                                     \
-  asio::awaitable<result<op::name::result_type>> execute(std::shared_ptr<state> s, op::name o, \
+  BERTH_API asio::awaitable<result<op::name::result_type>> execute(std::shared_ptr<state> s, op::name o, \
                                                          call_options opts);
 BERTH_CONTAINERD_OPS(BERTH_CONTAINERD_DECLARE)
 #undef BERTH_CONTAINERD_DECLARE
 }  // namespace detail
 
 /// Settings of a client. Empty fields come from the environment.
-struct client_options {
+struct BERTH_API client_options {
   /// containerd's socket: a path or unix://path. Empty: CONTAINERD_ADDRESS, else
   /// /run/containerd/containerd.sock.
   std::string address{};
@@ -86,7 +87,7 @@ struct client_options {
 using output_sink = std::function<void(output, std::string_view)>;
 
 /// How client::async_run_container and async_exec_run run a process.
-struct run_options {
+struct BERTH_API run_options {
   std::string stdin_data{};             ///< Written to stdin, then stdin is closed.
   bool with_stdin = false;              ///< Give the process a stdin even with no data.
   output_sink on_output{};              ///< Empty: the output is read and discarded.
@@ -103,14 +104,14 @@ struct run_options {
 };
 
 /// The end of a run or exec.
-struct run_result {
+struct BERTH_API run_result {
   std::uint32_t exit_code = 0;
   time_point exited_at{};
 };
 
 /// A client of one containerd, in one namespace. Cheap to copy: copies share the
 /// connection and the executor.
-class client {
+class BERTH_API client {
  public:
   using executor_type = asio::any_io_executor;
 
@@ -177,6 +178,8 @@ class client {
         std::forward<CompletionToken>(token));
   }
   event_stream subscribe(std::vector<std::string> filters, std::error_code& ec, bool all_namespaces = false);
+  /// Blocking; throws berth::error on failure.
+  event_stream subscribe(std::vector<std::string> filters, bool all_namespaces = false);
 
   /// Reads a blob (size 0: to the end). Completion: void(std::error_code, content_reader).
   template <class CompletionToken>
@@ -190,6 +193,8 @@ class client {
   }
   content_reader read_content(std::string digest, std::error_code& ec, std::int64_t offset = 0,
                               std::int64_t size = 0);
+  /// Blocking; throws berth::error on failure.
+  content_reader read_content(std::string digest, std::int64_t offset = 0, std::int64_t size = 0);
 
   /// Opens (or resumes) a write under ref; total and expected (digest) may be 0 and
   /// empty. Completion: void(std::error_code, content_writer), status() tells where to go on.
@@ -203,6 +208,8 @@ class client {
         std::forward<CompletionToken>(token));
   }
   content_writer open_writer(std::string ref, std::int64_t total, std::string expected, std::error_code& ec);
+  /// Blocking; throws berth::error on failure.
+  content_writer open_writer(std::string ref, std::int64_t total, std::string expected);
 
   // ---- containers, tasks, exec ----
 
@@ -216,6 +223,8 @@ class client {
         std::forward<CompletionToken>(token));
   }
   container create_container(container_options opts, std::error_code& ec);
+  /// Blocking; throws berth::error (with containerd's message) on failure.
+  container create_container(container_options opts);
 
   /// Removes a container and what belongs to it: its task (killed with SIGKILL when
   /// running), the container record, its snapshot. Missing parts are skipped.
@@ -227,6 +236,8 @@ class client {
         std::forward<CompletionToken>(token));
   }
   void remove_container(std::string id, std::error_code& ec);
+  /// Blocking; throws berth::error on failure.
+  void remove_container(std::string id);
 
   /// Creates the task of a container with FIFOs for its stdio (not started).
   /// Completion: void(std::error_code, process); containerd's message in io.diag.
@@ -238,6 +249,9 @@ class client {
         std::forward<CompletionToken>(token));
   }
   process create_task(std::string container_id, stdio_options io, std::error_code& ec);
+  /// Blocking; throws berth::error with containerd's message (in io.diag too, when set)
+  /// on failure.
+  process create_task(std::string container_id, stdio_options io);
 
   /// Adds an exec process to a running task (not started); the process spec starts from
   /// the container's. Completion: void(std::error_code, process); containerd's message
@@ -255,6 +269,9 @@ class client {
   }
   process exec(std::string container_id, std::string exec_id, process_spec spec, stdio_options io,
                std::error_code& ec);
+  /// Blocking; throws berth::error with containerd's message (in io.diag too, when set)
+  /// on failure.
+  process exec(std::string container_id, std::string exec_id, process_spec spec, stdio_options io);
 
   /// Run to completion: create the container, its task, start it, stream its output to
   /// run.on_output, wait, delete the task and (run.remove) the container. Every path,
@@ -270,6 +287,9 @@ class client {
         std::forward<CompletionToken>(token));
   }
   run_result run_container(container_options opts, run_options run, std::error_code& ec);
+  /// Blocking; throws berth::error with containerd's message (in run.diag too, when set)
+  /// on failure.
+  run_result run_container(container_options opts, run_options run = {});
 
   /// Exec to completion in a running task, killed after run.timeout (then
   /// pull_errc::exec_timeout). Completion: void(std::error_code, run_result);
@@ -284,12 +304,16 @@ class client {
         std::forward<CompletionToken>(token));
   }
   run_result exec_run(std::string container_id, process_spec spec, run_options run, std::error_code& ec);
+  /// Blocking; throws berth::error with containerd's message (in run.diag too, when set)
+  /// on failure.
+  run_result exec_run(std::string container_id, process_spec spec, run_options run);
 
   // ---- images ----
 
   /// Pulls ref from its registry into containerd (see pull.hpp).
-  /// Completion: void(std::error_code, image). Cancellation: terminal, between requests
-  /// and chunks; the pull's lease is dropped so nothing partial stays referenced.
+  /// Completion: void(std::error_code, image); the registry's status and message in
+  /// opts.diag. Cancellation: terminal, between requests and chunks; the pull's lease is
+  /// dropped so nothing partial stays referenced.
   template <class CompletionToken>
   auto async_pull(std::string ref, pull_options opts, CompletionToken&& token) {
     return berth::detail::initiate<image>(
@@ -297,6 +321,9 @@ class client {
         std::forward<CompletionToken>(token));
   }
   image pull(std::string ref, pull_options opts, std::error_code& ec);
+  /// Blocking; throws berth::error with the registry's status and message (in opts.diag
+  /// too, when set) on failure.
+  image pull(std::string ref, pull_options opts = {});
 
   /// Imports the image archive (OCI layout or docker save tar) at path (see import.hpp).
   /// Completion: void(std::error_code, std::vector<image>): the image records made, in the

@@ -1,4 +1,6 @@
-// Everything of the containerd backend.
+// Everything of the containerd backend: the client, its operations and compositions
+// (pull, import, containers, tasks, exec, run to completion), streams and errors. Each
+// operation completes in three forms: async with a completion token, error_code, throwing.
 #pragma once
 
 #include "berth/containerd/client.hpp"

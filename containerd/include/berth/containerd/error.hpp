@@ -3,6 +3,7 @@
 #pragma once
 
 #include <system_error>
+#include "berth/core/export.hpp"
 
 namespace berth::containerd {
 
@@ -30,7 +31,7 @@ enum class errc {
 };
 
 /// The category of errc ("berth.containerd").
-const std::error_category& category() noexcept;
+BERTH_API const std::error_category& category() noexcept;
 
 inline std::error_code make_error_code(errc e) noexcept {
   return {static_cast<int>(e), category()};
@@ -56,28 +57,30 @@ enum class pull_errc {
 };
 
 /// The category of pull_errc ("berth.containerd.pull").
-const std::error_category& pull_category() noexcept;
+BERTH_API const std::error_category& pull_category() noexcept;
 
 inline std::error_code make_error_code(pull_errc e) noexcept {
   return {static_cast<int>(e), pull_category()};
 }
 
 /// errc::not_found, or pull_errc::manifest_unknown.
-bool is_not_found(const std::error_code& ec) noexcept;
+BERTH_API bool is_not_found(const std::error_code& ec) noexcept;
 /// errc::already_exists.
-bool is_already_exists(const std::error_code& ec) noexcept;
+BERTH_API bool is_already_exists(const std::error_code& ec) noexcept;
 /// errc::failed_precondition.
-bool is_failed_precondition(const std::error_code& ec) noexcept;
+BERTH_API bool is_failed_precondition(const std::error_code& ec) noexcept;
 /// errc::unavailable: the daemon is not there (socket missing, refused).
-bool is_unavailable(const std::error_code& ec) noexcept;
+BERTH_API bool is_unavailable(const std::error_code& ec) noexcept;
 /// errc::unimplemented: the daemon lacks the service or method (feature detection).
-bool is_unimplemented(const std::error_code& ec) noexcept;
+BERTH_API bool is_unimplemented(const std::error_code& ec) noexcept;
 /// errc::invalid_argument.
-bool is_invalid_argument(const std::error_code& ec) noexcept;
+BERTH_API bool is_invalid_argument(const std::error_code& ec) noexcept;
 
 }  // namespace berth::containerd
 
+/// \cond
 template <>
 struct std::is_error_code_enum<berth::containerd::errc> : std::true_type {};
 template <>
 struct std::is_error_code_enum<berth::containerd::pull_errc> : std::true_type {};
+/// \endcond

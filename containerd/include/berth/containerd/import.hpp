@@ -24,6 +24,7 @@
 
 #include "berth/containerd/types.hpp"
 #include "berth/core/error.hpp"
+#include "berth/core/export.hpp"
 
 namespace berth::containerd {
 
@@ -32,7 +33,7 @@ namespace berth::containerd {
 /// sets ec (the import fails with it). Called on the import's own thread, one call at a time.
 using archive_source = std::function<std::size_t(asio::mutable_buffer buf, std::error_code& ec)>;
 
-struct import_options {
+struct BERTH_API import_options {
   /// For an image the archive does not name: name_prefix + "@" + its manifest digest.
   std::string name_prefix = "import";
   /// For an OCI entry named by a bare tag (org.opencontainers.image.ref.name = "1.0"):

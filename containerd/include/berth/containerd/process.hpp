@@ -14,10 +14,11 @@
 #include <asio/any_io_executor.hpp>
 #include <asio/buffer.hpp>
 
+#include "berth/containerd/types.hpp"
 #include "berth/core/async.hpp"
 #include "berth/core/error.hpp"
+#include "berth/core/export.hpp"
 #include "berth/core/result.hpp"
-#include "berth/containerd/types.hpp"
 
 namespace berth::containerd {
 
@@ -29,7 +30,7 @@ struct process_state;
 enum class output { stdout_stream = 1, stderr_stream = 2 };
 
 /// The stdio of a new process.
-struct stdio_options {
+struct BERTH_API stdio_options {
   /// Give the process a stdin FIFO (write() and close_stdin()). A task's is usable once
   /// created; an exec's only once started (the shim opens an exec's stdin at Start).
   bool stdin_ = false;
@@ -51,7 +52,7 @@ struct stdio_options {
 /// in async_start (which, should that fail, kills the exec and fails); async_write and
 /// async_close_stdin before the exec is started fail with errc::failed_precondition (and
 /// open it themselves when the exec was started otherwise, e.g. with op::task_start).
-class process {
+class BERTH_API process {
  public:
   using executor_type = asio::any_io_executor;
   process() = default;
@@ -77,6 +78,8 @@ class process {
         get_executor(), [s = state_] { return do_start(s); }, std::forward<CompletionToken>(token));
   }
   std::uint32_t start(std::error_code& ec);
+  /// Blocking; throws berth::error on failure.
+  std::uint32_t start();
 
   /// Reads output of one stream. Completion: void(std::error_code, std::size_t);
   /// asio::error::eof once the process and the shim have closed it.
@@ -88,6 +91,8 @@ class process {
         std::forward<CompletionToken>(token));
   }
   std::size_t read(output which, asio::mutable_buffer buf, std::error_code& ec);
+  /// Blocking; throws berth::error on failure (asio::error::eof at the end).
+  std::size_t read(output which, asio::mutable_buffer buf);
 
   /// Writes all of buf to stdin. Completion: void(std::error_code, std::size_t);
   /// berth::errc::unsupported without a stdin, errc::failed_precondition on an exec not
@@ -99,6 +104,8 @@ class process {
         std::forward<CompletionToken>(token));
   }
   std::size_t write(asio::const_buffer buf, std::error_code& ec);
+  /// Blocking; throws berth::error on failure.
+  std::size_t write(asio::const_buffer buf);
 
   /// Closes stdin: berth's end of the FIFO and the shim's (Tasks.CloseIO), so the process
   /// sees end of input. Completion: void(std::error_code); errc::failed_precondition on
@@ -109,6 +116,8 @@ class process {
         get_executor(), [s = state_] { return do_close_stdin(s); }, std::forward<CompletionToken>(token));
   }
   void close_stdin(std::error_code& ec);
+  /// Blocking; throws berth::error on failure.
+  void close_stdin();
 
   /// Waits for the process to exit. Completion: void(std::error_code, exit_status).
   /// Cancellation: terminal; the process keeps running.
@@ -118,6 +127,8 @@ class process {
         get_executor(), [s = state_] { return do_wait(s); }, std::forward<CompletionToken>(token));
   }
   exit_status wait(std::error_code& ec);
+  /// Blocking; throws berth::error on failure.
+  exit_status wait();
 
   /// Sends a signal (all: to every process of the task). Completion: void(std::error_code).
   template <class CompletionToken>
@@ -126,7 +137,9 @@ class process {
         get_executor(), [s = state_, signal, all] { return do_kill(s, signal, all); },
         std::forward<CompletionToken>(token));
   }
-  void kill(std::uint32_t signal, std::error_code& ec);
+  void kill(std::uint32_t signal, std::error_code& ec, bool all = false);
+  /// Blocking; throws berth::error on failure.
+  void kill(std::uint32_t signal, bool all = false);
 
   /// Resizes the TTY. Completion: void(std::error_code).
   template <class CompletionToken>
@@ -136,6 +149,8 @@ class process {
         std::forward<CompletionToken>(token));
   }
   void resize(std::uint32_t width, std::uint32_t height, std::error_code& ec);
+  /// Blocking; throws berth::error on failure.
+  void resize(std::uint32_t width, std::uint32_t height);
 
   /// Deletes the stopped process (Tasks.Delete, or DeleteProcess for an exec) and
   /// removes the FIFOs. Completion: void(std::error_code, exit_status).
@@ -145,6 +160,8 @@ class process {
         get_executor(), [s = state_] { return do_delete(s); }, std::forward<CompletionToken>(token));
   }
   exit_status delete_(std::error_code& ec);
+  /// Blocking; throws berth::error on failure.
+  exit_status delete_();
 
   /// Closes the FIFOs and removes their directory (done by the destructor too).
   void close() noexcept;

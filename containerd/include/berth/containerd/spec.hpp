@@ -9,11 +9,12 @@
 #include <vector>
 
 #include "berth/containerd/types.hpp"
+#include "berth/core/export.hpp"
 
 namespace berth::containerd {
 
 /// A mount of the container. type "bind" (source: a host path) or "tmpfs".
-struct mount_spec {
+struct BERTH_API mount_spec {
   std::string type = "bind";
   std::string source{};
   std::string target{};
@@ -22,7 +23,7 @@ struct mount_spec {
 };
 
 /// Resource limits (cgroups); unset fields are not limited.
-struct resource_limits {
+struct BERTH_API resource_limits {
   std::optional<std::int64_t> memory_bytes{};
   std::optional<std::uint64_t> cpu_shares{};
   std::optional<std::int64_t> cpu_quota{};    ///< With cpu_period: quota/period CPUs.
@@ -36,7 +37,7 @@ struct resource_limits {
 inline constexpr const char* default_runtime = "io.containerd.runc.v2";
 
 /// How to create a container from an image that is in containerd (pulled or imported).
-struct container_options {
+struct BERTH_API container_options {
   std::string id{};
   std::string image{};                  ///< The image record's name, e.g. "127.0.0.1:5000/x:latest".
   std::vector<std::string> args{};      ///< Empty: the image's entrypoint + cmd.
@@ -57,7 +58,7 @@ struct container_options {
 };
 
 /// An exec's process; unset fields are taken from the container's spec.
-struct process_spec {
+struct BERTH_API process_spec {
   std::vector<std::string> args{};
   std::vector<std::string> env{};       ///< Added to the container's.
   std::string cwd{};

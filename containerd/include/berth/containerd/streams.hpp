@@ -13,9 +13,10 @@
 #include <asio/any_io_executor.hpp>
 #include <asio/buffer.hpp>
 
-#include "berth/core/async.hpp"
-#include "berth/core/result.hpp"
 #include "berth/containerd/types.hpp"
+#include "berth/core/async.hpp"
+#include "berth/core/export.hpp"
+#include "berth/core/result.hpp"
 
 namespace berth::containerd {
 
@@ -28,7 +29,7 @@ struct writer_state;
 
 /// Events from Events.Subscribe. Subscriptions are not scoped by the client's namespace:
 /// filter explicitly (client::async_subscribe adds `namespace==<ns>` unless told not to).
-class event_stream {
+class BERTH_API event_stream {
  public:
   using executor_type = asio::any_io_executor;
   event_stream() = default;
@@ -59,7 +60,7 @@ class event_stream {
 };
 
 /// A blob of the content store being read (Content.Read).
-class content_reader {
+class BERTH_API content_reader {
  public:
   using executor_type = asio::any_io_executor;
   content_reader() = default;
@@ -79,20 +80,34 @@ class content_reader {
         std::forward<CompletionToken>(token));
   }
   std::size_t read_some(asio::mutable_buffer buf, std::error_code& ec);
+  /// Blocking; throws berth::error on failure (asio::error::eof at the end).
+  std::size_t read_some(asio::mutable_buffer buf);
+
   /// Reads everything that is left, failing past max bytes (errc::resource_exhausted).
+  /// Completion: void(std::error_code, std::string). Cancellation: terminal; the stream ends.
+  template <class CompletionToken>
+  auto async_read_all(std::size_t max, CompletionToken&& token) {
+    return berth::detail::initiate<std::string>(
+        get_executor(), [s = state_, max] { return do_read_all(s, max); },
+        std::forward<CompletionToken>(token));
+  }
   std::string read_all(std::size_t max, std::error_code& ec);
+  /// Blocking; throws berth::error on failure.
+  std::string read_all(std::size_t max);
   void close() noexcept;
 
  private:
   static asio::awaitable<result<std::size_t>> do_read(std::shared_ptr<detail::reader_state> s,
                                                       asio::mutable_buffer buf);
+  static asio::awaitable<result<std::string>> do_read_all(std::shared_ptr<detail::reader_state> s,
+                                                          std::size_t max);
   std::shared_ptr<detail::reader_state> state_;
 };
 
 /// A write into the content store (Content.Write) under a ref. Writes are resumable: a
 /// writer opened on a ref that has an ongoing write starts at status().offset, and the
 /// caller goes on from there.
-class content_writer {
+class BERTH_API content_writer {
  public:
   using executor_type = asio::any_io_executor;
   content_writer() = default;
@@ -113,6 +128,8 @@ class content_writer {
         std::forward<CompletionToken>(token));
   }
   std::size_t write(asio::const_buffer buf, std::error_code& ec);
+  /// Blocking; throws berth::error on failure.
+  std::size_t write(asio::const_buffer buf);
 
   /// Commits the blob: size and digest are checked by containerd (failed_precondition on
   /// a mismatch); labels are set on the committed blob. An already stored blob completes
@@ -127,6 +144,8 @@ class content_writer {
         std::forward<CompletionToken>(token));
   }
   std::string commit(std::int64_t size, std::string expected, labels l, std::error_code& ec);
+  /// Blocking; throws berth::error on failure.
+  std::string commit(std::int64_t size, std::string expected, labels l);
 
   /// Ends the stream without committing (the ongoing write stays resumable until aborted
   /// with op::content_abort).

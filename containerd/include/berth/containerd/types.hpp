@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <vector>
+#include "berth/core/export.hpp"
 
 namespace berth::containerd {
 
@@ -16,7 +17,7 @@ using labels = std::map<std::string, std::string>;
 
 /// A protobuf Any: a type URL and the serialised message (or JSON, for OCI specs).
 /// containerd 1.6 expects bare type URLs (no "type.googleapis.com/" prefix).
-struct any_value {
+struct BERTH_API any_value {
   std::string type_url{};
   std::string value{};
   bool empty() const noexcept { return type_url.empty() && value.empty(); }
@@ -29,7 +30,7 @@ inline constexpr const char* oci_spec_type_url = "types.containerd.io/opencontai
 inline constexpr const char* oci_process_type_url = "types.containerd.io/opencontainers/runtime-spec/1/Process";
 
 /// An OCI content descriptor.
-struct descriptor {
+struct BERTH_API descriptor {
   std::string media_type{};
   std::string digest{};
   std::int64_t size = 0;
@@ -37,31 +38,31 @@ struct descriptor {
 };
 
 /// A mount as containerd hands it out (snapshots) and takes it (diff apply, task rootfs).
-struct mount {
+struct BERTH_API mount {
   std::string type{};
   std::string source{};
   std::string target{};
   std::vector<std::string> options{};
 };
 
-struct version_info {
+struct BERTH_API version_info {
   std::string version{};
   std::string revision{};
 };
 
-struct namespace_info {
+struct BERTH_API namespace_info {
   std::string name{};
   containerd::labels labels{};
 };
 
-struct platform {
+struct BERTH_API platform {
   std::string os{};
   std::string architecture{};
   std::string variant{};
 };
 
 /// One plugin of containerd's introspection service.
-struct plugin_info {
+struct BERTH_API plugin_info {
   std::string type{};
   std::string id{};
   std::vector<std::string> requires_{};
@@ -75,13 +76,13 @@ struct plugin_info {
 /// The runtime of a container: its name (io.containerd.runc.v2 by default) and options
 /// (an Any with a bare type URL; berth::kata::containerd_runtime_of() makes runc's and
 /// Kata's).
-struct runtime_info {
+struct BERTH_API runtime_info {
   std::string name{};
   any_value options{};
 };
 
 /// A container record (metadata only; the running part is a task).
-struct container {
+struct BERTH_API container {
   std::string id{};
   containerd::labels labels{};
   std::string image{};
@@ -95,7 +96,7 @@ struct container {
 };
 
 /// An image record: a name pointing at a manifest or index in the content store.
-struct image {
+struct BERTH_API image {
   std::string name{};
   containerd::labels labels{};
   descriptor target{};
@@ -104,7 +105,7 @@ struct image {
 };
 
 /// A blob of the content store.
-struct content_info {
+struct BERTH_API content_info {
   std::string digest{};
   std::int64_t size = 0;
   time_point created_at{};
@@ -113,7 +114,7 @@ struct content_info {
 };
 
 /// An ongoing (resumable) write of the content store.
-struct write_status {
+struct BERTH_API write_status {
   std::string ref{};
   std::int64_t offset = 0;  ///< Bytes already written: resume from here.
   std::int64_t total = 0;
@@ -124,7 +125,7 @@ struct write_status {
 
 enum class snapshot_kind { unknown = 0, view = 1, active = 2, committed = 3 };
 
-struct snapshot_info {
+struct BERTH_API snapshot_info {
   std::string name{};
   std::string parent{};
   snapshot_kind kind = snapshot_kind::unknown;
@@ -133,7 +134,7 @@ struct snapshot_info {
   time_point updated_at{};
 };
 
-struct lease {
+struct BERTH_API lease {
   std::string id{};
   time_point created_at{};
   containerd::labels labels{};
@@ -142,7 +143,7 @@ struct lease {
 enum class process_status { unknown = 0, created = 1, running = 2, stopped = 3, paused = 4, pausing = 5 };
 
 /// A task or exec process as Tasks.Get reports it.
-struct process_info {
+struct BERTH_API process_info {
   std::string id{};
   std::uint32_t pid = 0;
   process_status status = process_status::unknown;
@@ -155,20 +156,20 @@ struct process_info {
 };
 
 /// How a process ended.
-struct exit_status {
+struct BERTH_API exit_status {
   std::uint32_t pid = 0;
   std::uint32_t status = 0;
   time_point exited_at{};
 };
 
 /// A process of a task (Tasks.ListPids).
-struct pid_info {
+struct BERTH_API pid_info {
   std::uint32_t pid = 0;
   any_value info{};
 };
 
 /// Raw metrics of a task (a cgroups v1 or v2 Metrics message, by type URL).
-struct metric {
+struct BERTH_API metric {
   std::string id{};
   time_point timestamp{};
   any_value data{};
@@ -176,7 +177,7 @@ struct metric {
 
 /// One event from containerd's event service. Task events are decoded into the fields
 /// below them; every event keeps its raw payload.
-struct event {
+struct BERTH_API event {
   time_point timestamp{};
   std::string namespace_{};
   std::string topic{};      ///< e.g. "/tasks/exit".

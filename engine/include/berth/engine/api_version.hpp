@@ -1,4 +1,5 @@
-// Docker Engine API versions ("1.41").
+// Docker Engine API versions ("1.41"): parsing, comparison, and the range berth speaks.
+// Plain values; nothing here does I/O.
 #pragma once
 
 #include <charconv>
@@ -6,11 +7,12 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include "berth/core/export.hpp"
 
 namespace berth::engine {
 
 /// A Docker Engine API version, major.minor.
-struct api_version {
+struct BERTH_API api_version {
   int major = 1;
   int minor = 41;
 

@@ -23,6 +23,7 @@
 
 #include "berth/core/async.hpp"
 #include "berth/core/call_options.hpp"
+#include "berth/core/export.hpp"
 #include "berth/core/result.hpp"
 #include "berth/engine/api_version.hpp"
 #include "berth/engine/error.hpp"
@@ -35,13 +36,13 @@ namespace berth::engine {
 namespace detail {
 struct state;
 /// Negotiates (once) and returns the API version in use.
-asio::awaitable<result<api_version>> negotiate(std::shared_ptr<state> s, call_options opts);
+BERTH_API asio::awaitable<result<api_version>> negotiate(std::shared_ptr<state> s, call_options opts);
 /// The transport of a client's state.
-http::client& transport_of(const std::shared_ptr<state>& s) noexcept;
+BERTH_API http::client& transport_of(const std::shared_ptr<state>& s) noexcept;
 }  // namespace detail
 
 /// Settings of an engine client.
-struct client_options {
+struct BERTH_API client_options {
   /// Transport settings (pool, limits, default deadlines).
   http::client_options http{};
   /// Pin the API version instead of negotiating (DOCKER_API_VERSION sets it in from_env).
@@ -50,7 +51,7 @@ struct client_options {
 
 /// A client of one Docker daemon. Cheap to share: operations may be started from any
 /// thread; they run serialised on the client's strand.
-class client {
+class BERTH_API client {
  public:
   using executor_type = asio::any_io_executor;
 
@@ -59,6 +60,10 @@ class client {
   /// A client running on ex.
   client(asio::any_io_executor ex, net::endpoint ep, client_options opts = {});
   ~client();
+  /// A copy is another handle to the same client: the same connections, negotiated
+  /// version and executor (as a shared pointer would be). Operations in flight hold one.
+  client(const client&);
+  client& operator=(const client&);
   client(client&&) noexcept;
   client& operator=(client&&) noexcept;
 
@@ -122,7 +127,11 @@ class client {
         get_executor(), [s = state_] { return detail::negotiate(s, {}); },
         std::forward<CompletionToken>(token));
   }
-  api_version negotiated_version(std::error_code& ec);
+  /// Blocking; on failure sets ec (and opts.diag: the ping's failure, or the daemon's
+  /// version when it is older than min_api_version).
+  api_version negotiated_version(std::error_code& ec, call_options opts = {});
+  /// Blocking; throws berth::error with the daemon's words on failure.
+  api_version negotiated_version(call_options opts = {});
 
  private:
   std::shared_ptr<detail::state> state_;

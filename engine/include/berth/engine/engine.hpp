@@ -1,9 +1,11 @@
-// Everything of the Docker Engine backend: the client and every operation.
+// Everything of the Docker Engine backend: the client and every operation, the models,
+// streams and the Docker CLI configuration it reads. Every operation completes in three
+// forms through engine::client: async with a completion token, error_code, throwing.
 #pragma once
 
-#include "berth/engine/auth.hpp"
+#include "berth/config/auth.hpp"
+#include "berth/config/context.hpp"
 #include "berth/engine/client.hpp"
-#include "berth/engine/context.hpp"
 #include "berth/engine/json.hpp"
 #include "berth/engine/models.hpp"
 #include "berth/engine/op/containers.hpp"

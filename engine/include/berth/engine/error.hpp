@@ -1,7 +1,9 @@
-// Errors of the Docker Engine backend: daemon answers mapped to what they mean.
+// Errors of the Docker Engine backend: daemon answers mapped to what they mean (one enum
+// and its category), with is_retryable / is_unreachable. Plain values; no I/O.
 #pragma once
 
 #include <system_error>
+#include "berth/core/export.hpp"
 
 namespace berth::engine {
 
@@ -28,29 +30,31 @@ enum class error {
   exec_timeout,             ///< An exec or run exceeded the caller's timeout and was killed.
 };
 
-const std::error_category& category() noexcept;
+BERTH_API const std::error_category& category() noexcept;
 
 inline std::error_code make_error_code(error e) noexcept {
   return {static_cast<int>(e), category()};
 }
 
 /// Maps an HTTP status of an error answer (and its message) to an engine error.
-error error_from_status(unsigned status, std::string_view message) noexcept;
+BERTH_API error error_from_status(unsigned status, std::string_view message) noexcept;
 
 /// not_found.
-bool is_not_found(const std::error_code& ec) noexcept;
+BERTH_API bool is_not_found(const std::error_code& ec) noexcept;
 /// conflict or name_in_use.
-bool is_conflict(const std::error_code& ec) noexcept;
+BERTH_API bool is_conflict(const std::error_code& ec) noexcept;
 /// not_modified.
-bool is_not_modified(const std::error_code& ec) noexcept;
+BERTH_API bool is_not_modified(const std::error_code& ec) noexcept;
 /// The daemon could not be reached at all: socket missing, connection refused or reset
 /// before an answer, permission denied on the socket.
-bool is_unreachable(const std::error_code& ec) noexcept;
+BERTH_API bool is_unreachable(const std::error_code& ec) noexcept;
 /// Trying again later may succeed: unreachable, timeouts, 503, connection lost, 500s that
 /// the daemon marks transient are NOT included (a 500 is fatal unless the caller knows).
-bool is_retryable(const std::error_code& ec) noexcept;
+BERTH_API bool is_retryable(const std::error_code& ec) noexcept;
 
 }  // namespace berth::engine
 
+/// \cond
 template <>
 struct std::is_error_code_enum<berth::engine::error> : std::true_type {};
+/// \endcond

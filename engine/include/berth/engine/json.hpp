@@ -16,6 +16,7 @@
 #include <system_error>
 #include <vector>
 
+#include "berth/core/export.hpp"
 #include "berth/core/result.hpp"
 #include "berth/engine/api_version.hpp"
 #include "berth/engine/models.hpp"
@@ -29,10 +30,11 @@ enum class json_error {
   not_an_array,       ///< The JSON value is not an array where a list of models was expected.
   field_unsupported,  ///< A set field is newer than the target API version (see first_unsupported_field).
   invalid_value,      ///< A value cannot be written as JSON: a non-finite double or an invalid json_value.
+  missing_field,      ///< A field the spec requires is absent, or not of its JSON type (see parse).
 };
 
 /// The category of berth::engine::json_error, named "berth.engine.json".
-const std::error_category& json_category() noexcept;
+BERTH_API const std::error_category& json_category() noexcept;
 
 /// Makes berth::engine::json_error usable as a std::error_code.
 inline std::error_code make_error_code(json_error e) noexcept {
@@ -46,39 +48,69 @@ concept model = is_model<T>;
 namespace json_detail {
 // The compiled cores of the templates below, explicitly instantiated inside the library
 // for every model: user code only instantiates the thin inline wrappers.
+// On json_error::missing_field, *missing_path (when not null) is the field's JSON path.
 template <class T>
-std::error_code parse_into(std::string_view json, T& out);
+BERTH_API std::error_code parse_into(std::string_view json, T& out, std::string* missing_path);
 template <class T>
-std::error_code parse_array_into(std::string_view json, std::vector<T>& out);
+BERTH_API std::error_code parse_array_into(std::string_view json, std::vector<T>& out,
+                                           std::string* missing_path);
 template <class T>
-std::error_code to_json_into(const T& value, api_version version, std::string& out);
+BERTH_API std::error_code to_json_into(const T& value, api_version version, std::string& out);
 template <class T>
-std::string first_unsupported_path(const T& value, api_version version);
+BERTH_API std::string first_unsupported_path(const T& value, api_version version);
 }  // namespace json_detail
 
 /// Parses one JSON object into T.
 ///
-/// Unknown members are ignored; null members, and members of a JSON type the spec does not
-/// give them, stay unset. Fails with json_error::bad_json or json_error::not_an_object.
+/// Member names match as Go's encoding/json matches them: exactly, else ASCII
+/// case-insensitively ("ID" fills Id; an exact spelling wins over another one whatever the
+/// order). Unknown members are ignored. An optional field stays unset when its member is
+/// absent, null, or of a JSON type the spec does not give it. A plain field (one the spec
+/// requires in the daemon's answers, "Always in the daemon's answer.") takes its
+/// value-initialised default from a null; when its member is absent or of another JSON type,
+/// at any depth (also inside optional fields and array elements), parsing fails with
+/// json_error::missing_field. Fails also with json_error::bad_json or
+/// json_error::not_an_object.
 template <model T>
 result<T> parse(std::string_view json) {
   result<T> out;
-  if (auto ec = json_detail::parse_into(json, *out)) return unexpected(ec);
+  if (auto ec = json_detail::parse_into(json, *out, nullptr)) return unexpected(ec);
+  return out;
+}
+
+/// parse(json), and on json_error::missing_field the JSON path of the first such field in
+/// missing_path, e.g. "Config.Args.Name" or "Mounts[0].Type" (JSON names; map entries as
+/// .key). missing_path is left alone otherwise.
+template <model T>
+result<T> parse(std::string_view json, std::string& missing_path) {
+  result<T> out;
+  if (auto ec = json_detail::parse_into(json, *out, &missing_path)) return unexpected(ec);
   return out;
 }
 
 /// Parses a JSON array of objects (a list response such as GET /containers/json).
 ///
-/// Elements that are not objects are skipped. Fails with json_error::bad_json or
-/// json_error::not_an_array.
+/// Elements that are not objects are skipped; an element lacking a required field fails
+/// the whole array with json_error::missing_field (see parse). Fails also with
+/// json_error::bad_json or json_error::not_an_array.
 template <model T>
 result<std::vector<T>> parse_array(std::string_view json) {
   result<std::vector<T>> out;
-  if (auto ec = json_detail::parse_array_into(json, *out)) return unexpected(ec);
+  if (auto ec = json_detail::parse_array_into(json, *out, nullptr)) return unexpected(ec);
   return out;
 }
 
-/// Serialises value as a compact JSON object holding its set fields only.
+/// parse_array(json), and on json_error::missing_field the JSON path of the first such
+/// field in missing_path, e.g. "[3].Id".
+template <model T>
+result<std::vector<T>> parse_array(std::string_view json, std::string& missing_path) {
+  result<std::vector<T>> out;
+  if (auto ec = json_detail::parse_array_into(json, *out, &missing_path)) return unexpected(ec);
+  return out;
+}
+
+/// Serialises value as a compact JSON object holding its set optional fields and all its
+/// plain fields.
 ///
 /// Fails with json_error::field_unsupported when a set field (at any depth) needs a newer
 /// API than version, and with json_error::invalid_value when a double is not finite or a
@@ -100,5 +132,7 @@ std::string first_unsupported_field(const T& value, api_version version) {
 
 }  // namespace berth::engine
 
+/// \cond
 template <>
 struct std::is_error_code_enum<berth::engine::json_error> : std::true_type {};
+/// \endcond

@@ -7,11 +7,12 @@
 
 #include <span>
 #include <string_view>
+#include "berth/core/export.hpp"
 
 namespace berth::engine {
 
 /// The operationIds berth implements, sorted, each once (some operations have several
 /// structs, e.g. ContainerStats as one sample or a stream).
-std::span<const std::string_view> implemented_operation_ids() noexcept;
+BERTH_API std::span<const std::string_view> implemented_operation_ids() noexcept;
 
 }  // namespace berth::engine

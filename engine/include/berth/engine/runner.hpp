@@ -34,6 +34,7 @@
 #include <asio/awaitable.hpp>
 
 #include "berth/core/call_options.hpp"
+#include "berth/core/export.hpp"
 #include "berth/core/result.hpp"
 #include "berth/engine/client.hpp"
 #include "berth/engine/models.hpp"
@@ -55,13 +56,13 @@ struct state;
 /// Without a callback, output is collected into the result's stdout_data and stderr_data,
 /// at most `collect_limit` bytes per stream; output beyond it is read and discarded (so
 /// the process never blocks on a full pipe) and the result's output_truncated is set.
-struct output_sink {
+struct BERTH_API output_sink {
   std::function<void(stream_id, std::string_view)> callback{};
   std::size_t collect_limit = 16u << 20;
 };
 
 /// What run_container runs.
-struct run_options {
+struct BERTH_API run_options {
   /// Image, Cmd, Env, labels, HostConfig... as for ContainerCreate. The Attach* flags
   /// (and OpenStdin/StdinOnce when stdin_data is set) are set by berth.
   container_create_body config{};
@@ -81,7 +82,7 @@ struct run_options {
 };
 
 /// What run_container reports. A non-zero exit code is a result, not an error.
-struct run_result {
+struct BERTH_API run_result {
   std::int64_t exit_code = 0;
   std::string id{};            ///< The container (already removed when auto_remove).
   std::string stdout_data{};   ///< Collected output (empty with a callback sink).
@@ -90,7 +91,7 @@ struct run_result {
 };
 
 /// What exec_run runs in a running container.
-struct exec_options {
+struct BERTH_API exec_options {
   std::vector<std::string> cmd{};
   std::vector<std::string> env{};           ///< "KEY=value" entries added to the container's.
   std::optional<std::string> working_dir{};
@@ -101,7 +102,7 @@ struct exec_options {
   std::optional<std::string> stdin_data{};
   /// Kill the process when it runs longer than this and fail with
   /// engine::error::exec_timeout. Docker has no exec kill, so berth marks every exec
-  /// with an environment variable BERTH_EXEC_TOKEN=<random> and, to kill it, runs a
+  /// with an environment variable BERTH_EXEC_TOKEN=\<random\> and, to kill it, runs a
   /// second exec in the container (as the same user; it needs sh, tr, grep and kill in the
   /// image) that SIGKILLs every process carrying that token: the process and the children
   /// that kept its environment. (The Pid of exec inspect is a host pid, meaningless inside
@@ -116,7 +117,7 @@ struct exec_options {
 };
 
 /// What exec_run reports. A non-zero exit code is a result, not an error.
-struct exec_result {
+struct BERTH_API exec_result {
   std::int64_t exit_code = 0;
   std::string stdout_data{};
   std::string stderr_data{};
@@ -124,13 +125,13 @@ struct exec_result {
 };
 
 /// What ensure_container reports.
-struct ensured_container {
+struct BERTH_API ensured_container {
   std::string id{};
   bool created = false;  ///< This call created it (false: it existed and matched).
 };
 
 /// What stop_container reports.
-struct stop_result {
+struct BERTH_API stop_result {
   bool already_stopped = false;  ///< The container was not running (304).
   bool killed = false;           ///< berth had to SIGKILL it after grace + margin.
 };
@@ -143,7 +144,7 @@ namespace op {
 /// half-closed alongside), read the exit code, remove. The attach and wait streams have
 /// no head or idle deadline (run_options::timeout bounds the run); call_options'
 /// timeouts apply to the other requests.
-struct run_container {
+struct BERTH_API run_container {
   using result_type = run_result;
   static constexpr std::string_view operation_id = "berth.RunContainer";
   run_options options{};
@@ -155,7 +156,7 @@ struct run_container {
 /// output but still runs then fails the call with berth::errc::timeout and is killed,
 /// unless exec_options::timeout is set, which then governs). The exec stream has no idle
 /// deadline; call_options' timeouts apply to the other requests.
-struct exec_run {
+struct BERTH_API exec_run {
   using result_type = exec_result;
   static constexpr std::string_view operation_id = "berth.ExecRun";
   std::string id{};  ///< The container.
@@ -170,7 +171,7 @@ struct exec_run {
 /// HostConfig, NetworkingConfig and every other field are not compared. A mismatch fails
 /// with engine::error::name_in_use and the differing field named in the diagnostics. Two
 /// callers creating at once: the loser's 409 is answered by inspecting and comparing again.
-struct ensure_container {
+struct BERTH_API ensure_container {
   using result_type = ensured_container;
   static constexpr std::string_view operation_id = "berth.EnsureContainer";
   std::string name{};
@@ -180,7 +181,7 @@ struct ensure_container {
 /// Stops a container: the stop signal, SIGKILL by the daemon after `grace`; if the
 /// container still runs after grace + margin (or the stop request failed), berth kills it
 /// and waits for it to stop. A container that was not running is a success.
-struct stop_container {
+struct BERTH_API stop_container {
   using result_type = stop_result;
   static constexpr std::string_view operation_id = "berth.StopContainer";
   std::string id{};
@@ -191,7 +192,7 @@ struct stop_container {
 /// Removes a container, force, with its anonymous volumes. A container that does not
 /// exist (or whose removal is already in progress) is a success. result: whether this
 /// call removed it.
-struct force_cleanup {
+struct BERTH_API force_cleanup {
   using result_type = bool;
   static constexpr std::string_view operation_id = "berth.ForceCleanup";
   std::string id{};
@@ -202,7 +203,7 @@ struct force_cleanup {
 /// Empty labels fail with berth::errc::invalid_argument. Every match is attempted; when
 /// one removal fails the operation fails with the first error (run it again: it is
 /// idempotent). result: the ids removed.
-struct sweep_containers {
+struct BERTH_API sweep_containers {
   using result_type = std::vector<std::string>;
   static constexpr std::string_view operation_id = "berth.SweepContainers";
   std::map<std::string, std::string> labels{};
@@ -211,17 +212,17 @@ struct sweep_containers {
 }  // namespace op
 
 namespace detail {
-asio::awaitable<result<run_result>> execute(std::shared_ptr<state> s, op::run_container op,
+BERTH_API asio::awaitable<result<run_result>> execute(std::shared_ptr<state> s, op::run_container op,
                                             call_options opts);
-asio::awaitable<result<exec_result>> execute(std::shared_ptr<state> s, op::exec_run op,
+BERTH_API asio::awaitable<result<exec_result>> execute(std::shared_ptr<state> s, op::exec_run op,
                                              call_options opts);
-asio::awaitable<result<ensured_container>> execute(std::shared_ptr<state> s,
+BERTH_API asio::awaitable<result<ensured_container>> execute(std::shared_ptr<state> s,
                                                    op::ensure_container op, call_options opts);
-asio::awaitable<result<stop_result>> execute(std::shared_ptr<state> s, op::stop_container op,
+BERTH_API asio::awaitable<result<stop_result>> execute(std::shared_ptr<state> s, op::stop_container op,
                                              call_options opts);
-asio::awaitable<result<bool>> execute(std::shared_ptr<state> s, op::force_cleanup op,
+BERTH_API asio::awaitable<result<bool>> execute(std::shared_ptr<state> s, op::force_cleanup op,
                                       call_options opts);
-asio::awaitable<result<std::vector<std::string>>> execute(std::shared_ptr<state> s,
+BERTH_API asio::awaitable<result<std::vector<std::string>>> execute(std::shared_ptr<state> s,
                                                           op::sweep_containers op,
                                                           call_options opts);
 }  // namespace detail
@@ -253,10 +254,10 @@ auto async_run_container(client& c, run_options options, CompletionToken&& token
                              std::forward<CompletionToken>(token));
 }
 /// Blocking; on failure sets ec (and opts.diag) and returns an empty result.
-run_result run_container(client& c, run_options options, std::error_code& ec,
+BERTH_API run_result run_container(client& c, run_options options, std::error_code& ec,
                          call_options opts = {});
 /// Blocking; throws berth::error on failure.
-run_result run_container(client& c, run_options options, call_options opts = {});
+BERTH_API run_result run_container(client& c, run_options options, call_options opts = {});
 
 // ---- exec with options ----------------------------------------------------------------
 
@@ -275,10 +276,10 @@ auto async_exec_run(client& c, std::string id, exec_options options, CompletionT
                         std::forward<CompletionToken>(token));
 }
 /// Blocking; on failure sets ec (and opts.diag) and returns an empty result.
-exec_result exec_run(client& c, std::string id, exec_options options, std::error_code& ec,
+BERTH_API exec_result exec_run(client& c, std::string id, exec_options options, std::error_code& ec,
                      call_options opts = {});
 /// Blocking; throws berth::error on failure.
-exec_result exec_run(client& c, std::string id, exec_options options, call_options opts = {});
+BERTH_API exec_result exec_run(client& c, std::string id, exec_options options, call_options opts = {});
 
 // ---- idempotent create ----------------------------------------------------------------
 
@@ -298,10 +299,10 @@ auto async_ensure_container(client& c, std::string name, container_create_body c
                                 std::forward<CompletionToken>(token));
 }
 /// Blocking; on failure sets ec (and opts.diag: the differing field for name_in_use).
-ensured_container ensure_container(client& c, std::string name, container_create_body config,
+BERTH_API ensured_container ensure_container(client& c, std::string name, container_create_body config,
                                    std::error_code& ec, call_options opts = {});
 /// Blocking; throws berth::error on failure.
-ensured_container ensure_container(client& c, std::string name, container_create_body config,
+BERTH_API ensured_container ensure_container(client& c, std::string name, container_create_body config,
                                    call_options opts = {});
 
 // ---- stop -----------------------------------------------------------------------------
@@ -322,10 +323,10 @@ auto async_stop_container(client& c, std::string id, std::chrono::seconds grace,
                               std::forward<CompletionToken>(token));
 }
 /// Blocking; on failure sets ec (engine::error::not_found for a missing container).
-stop_result stop_container(client& c, std::string id, std::chrono::seconds grace,
+BERTH_API stop_result stop_container(client& c, std::string id, std::chrono::seconds grace,
                            std::error_code& ec, call_options opts = {});
 /// Blocking; throws berth::error on failure.
-stop_result stop_container(client& c, std::string id, std::chrono::seconds grace,
+BERTH_API stop_result stop_container(client& c, std::string id, std::chrono::seconds grace,
                            call_options opts = {});
 
 // ---- force cleanup --------------------------------------------------------------------
@@ -342,9 +343,9 @@ auto async_force_cleanup(client& c, std::string id, CompletionToken&& token) {
                              std::forward<CompletionToken>(token));
 }
 /// Blocking; on failure sets ec. Returns whether this call removed the container.
-bool force_cleanup(client& c, std::string id, std::error_code& ec, call_options opts = {});
+BERTH_API bool force_cleanup(client& c, std::string id, std::error_code& ec, call_options opts = {});
 /// Blocking; throws berth::error on failure.
-bool force_cleanup(client& c, std::string id, call_options opts = {});
+BERTH_API bool force_cleanup(client& c, std::string id, call_options opts = {});
 
 // ---- sweep ----------------------------------------------------------------------------
 
@@ -365,10 +366,10 @@ auto async_sweep(client& c, std::map<std::string, std::string> labels, Completio
   return async_sweep(c, std::move(labels), call_options{}, std::forward<CompletionToken>(token));
 }
 /// Blocking; on failure sets ec. Returns the ids removed.
-std::vector<std::string> sweep(client& c, std::map<std::string, std::string> labels,
+BERTH_API std::vector<std::string> sweep(client& c, std::map<std::string, std::string> labels,
                                std::error_code& ec, call_options opts = {});
 /// Blocking; throws berth::error on failure.
-std::vector<std::string> sweep(client& c, std::map<std::string, std::string> labels,
+BERTH_API std::vector<std::string> sweep(client& c, std::map<std::string, std::string> labels,
                                call_options opts = {});
 
 }  // namespace berth::engine

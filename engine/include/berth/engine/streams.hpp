@@ -16,6 +16,7 @@
 
 #include "berth/core/async.hpp"
 #include "berth/core/error.hpp"
+#include "berth/core/export.hpp"
 #include "berth/core/result.hpp"
 #include "berth/http/client.hpp"
 #include "berth/io/demux.hpp"
@@ -32,7 +33,7 @@ using io::stream_id;
 
 /// One read of container output: n bytes of stream `stream` are at the start of the
 /// caller's buffer.
-struct output_chunk {
+struct BERTH_API output_chunk {
   stream_id stream = stream_id::stdout_stream;
   std::size_t size = 0;
 };
@@ -45,7 +46,7 @@ struct output_chunk {
 /// Streams opened with stdin (attach or exec with stdin) are also writable: write()
 /// sends to the process's stdin and close_stdin() half-closes it so the process sees end
 /// of input while its output can still be read.
-class output_stream {
+class BERTH_API output_stream {
  public:
   using executor_type = asio::any_io_executor;
 
@@ -87,6 +88,8 @@ class output_stream {
         std::forward<CompletionToken>(token));
   }
   std::size_t write(asio::const_buffer buf, std::error_code& ec);
+  /// Blocking; throws berth::error on failure.
+  std::size_t write(asio::const_buffer buf);
 
   /// Half-closes stdin. Completion: void(std::error_code).
   template <class CompletionToken>
@@ -96,6 +99,8 @@ class output_stream {
         std::forward<CompletionToken>(token));
   }
   void close_stdin(std::error_code& ec);
+  /// Blocking; throws berth::error on failure.
+  void close_stdin();
 
   /// Cancels a pending read and closes the connection.
   void close() noexcept;
@@ -113,7 +118,7 @@ class output_stream {
 /// stats). next() yields each record's JSON text; typed wrappers parse them. Lines longer
 /// than the record limit (1 MiB) fail with io::error::line_too_long; memory is bounded
 /// by that limit plus the read buffer.
-class record_stream {
+class BERTH_API record_stream {
  public:
   using executor_type = asio::any_io_executor;
 
@@ -135,6 +140,8 @@ class record_stream {
         std::forward<CompletionToken>(token));
   }
   std::string next(std::error_code& ec);
+  /// Blocking; throws berth::error on failure, and at the end (asio::error::eof).
+  std::string next();
 
   void close() noexcept;
 

@@ -41,6 +41,7 @@
 #include "berth/containerd/client.hpp"
 #include "berth/core/async.hpp"
 #include "berth/core/call_options.hpp"
+#include "berth/core/export.hpp"
 #include "berth/core/result.hpp"
 #include "berth/kata/policy.hpp"
 #include "berth/kata/runtime.hpp"
@@ -53,35 +54,35 @@ namespace berth::kata {
 /// opts.stat_host_paths) and privileged. Every namespace is isolated: berth's spec always
 /// gives the container its own pid, ipc, uts, mount and network namespaces, so
 /// container_options cannot ask for the host's.
-container_settings settings_of(const containerd::container_options& o,
+BERTH_API container_settings settings_of(const containerd::container_options& o,
                                const settings_options& opts = {});
 
 /// The Kata policy over container_options (settings_of, then validate): no daemon call.
-policy_report validate(const containerd::container_options& o, const runtime_choice& choice,
+BERTH_API policy_report validate(const containerd::container_options& o, const runtime_choice& choice,
                        std::error_code& ec, diagnostics* diag = nullptr,
                        const settings_options& opts = {});
 /// Same; throws berth::error on a refusal.
-policy_report validate(const containerd::container_options& o, const runtime_choice& choice,
+BERTH_API policy_report validate(const containerd::container_options& o, const runtime_choice& choice,
                        const settings_options& opts = {});
 
 /// Sets o.runtime to containerd_runtime_of(choice): the shim name, and the options Any
 /// (bare type URL) or none. On failure (errc::invalid_runtime) o is untouched.
-void apply_runtime(containerd::container_options& o, const runtime_choice& choice,
+BERTH_API void apply_runtime(containerd::container_options& o, const runtime_choice& choice,
                    std::error_code& ec, diagnostics* diag = nullptr);
 
 /// What prepare_container() hands back: the options to create and the policy's findings.
-struct prepared_container {
+struct BERTH_API prepared_container {
   containerd::container_options options{};
   policy_report report{};
 };
 
 /// The policy of choice over o (refusal: errc::unsupported_setting), then apply_runtime.
 /// No daemon call.
-prepared_container prepare_container(containerd::container_options o, const runtime_choice& choice,
+BERTH_API prepared_container prepare_container(containerd::container_options o, const runtime_choice& choice,
                                      std::error_code& ec, diagnostics* diag = nullptr,
                                      const settings_options& opts = {});
 /// Same; throws berth::error.
-prepared_container prepare_container(containerd::container_options o, const runtime_choice& choice,
+BERTH_API prepared_container prepare_container(containerd::container_options o, const runtime_choice& choice,
                                      const settings_options& opts = {});
 
 // ---- detection --------------------------------------------------------------------------
@@ -89,11 +90,11 @@ prepared_container prepare_container(containerd::container_options o, const runt
 /// The binary containerd looks for to run runtime name (shim.BinaryName in containerd's
 /// runtime/v2/shim): "io.containerd.kata.v2" -> "containerd-shim-kata-v2"; an absolute
 /// path is returned as it is; empty when containerd would refuse the name ("kata").
-std::string shim_binary_name(std::string_view runtime);
+BERTH_API std::string shim_binary_name(std::string_view runtime);
 
 /// What a containerd says about its runtimes (see the top of this header for what it
 /// cannot say).
-struct containerd_runtime_inventory {
+struct BERTH_API containerd_runtime_inventory {
   /// Loaded runtime plugins as "<type>.<id>" ("io.containerd.runtime.v2.task"), sorted.
   std::vector<std::string> plugins{};
   /// Runtime plugins that failed to load: "<type>.<id>" -> containerd's init error.
@@ -113,33 +114,33 @@ struct containerd_runtime_inventory {
 };
 
 /// The runtime plugins among an Introspection.Plugins answer.
-containerd_runtime_inventory containerd_runtimes(const std::vector<containerd::plugin_info>& plugins);
+BERTH_API containerd_runtime_inventory containerd_runtimes(const std::vector<containerd::plugin_info>& plugins);
 /// Introspection.Plugins (type io.containerd.runtime.*). Blocking; sets ec (and opts.diag).
-containerd_runtime_inventory containerd_runtimes(containerd::client& c, std::error_code& ec,
+BERTH_API containerd_runtime_inventory containerd_runtimes(containerd::client& c, std::error_code& ec,
                                                  call_options opts = {});
 /// Blocking; throws berth::error.
-containerd_runtime_inventory containerd_runtimes(containerd::client& c, call_options opts = {});
+BERTH_API containerd_runtime_inventory containerd_runtimes(containerd::client& c, call_options opts = {});
 
 /// Fails with errc::runtime_unavailable when inventory does not accept name (diag names
 /// what containerd offers). Passing says nothing about the shim binary (see above).
-void check_runtime(const containerd_runtime_inventory& inventory, std::string_view name,
+BERTH_API void check_runtime(const containerd_runtime_inventory& inventory, std::string_view name,
                    std::error_code& ec, diagnostics* diag = nullptr);
 
 /// True when message is containerd's answer to a Tasks.Create whose shim it cannot find or
 /// start by that name: "binary not installed", "invalid runtime name", "invalid custom
 /// binary path".
-bool is_shim_unavailable(std::string_view containerd_message);
+BERTH_API bool is_shim_unavailable(std::string_view containerd_message);
 
 // ---- create and run ---------------------------------------------------------------------
 
 /// What create_container() hands back.
-struct created_container {
+struct BERTH_API created_container {
   containerd::container container{};
   policy_report report{};
 };
 
 /// What run_container() hands back.
-struct run_outcome {
+struct BERTH_API run_outcome {
   containerd::run_result result{};
   policy_report report{};
 };
@@ -149,11 +150,11 @@ struct run_outcome {
 /// (errc::invalid_runtime), (3) Introspection.Plugins and check_runtime
 /// (errc::runtime_unavailable), (4) client::create_container. The shim is not started
 /// (containerd resolves it at task create). Blocking; sets ec and opts.diag on failure.
-created_container create_container(containerd::client& c, containerd::container_options o,
+BERTH_API created_container create_container(containerd::client& c, containerd::container_options o,
                                    const runtime_choice& choice, std::error_code& ec,
                                    call_options opts = {});
 /// Blocking; throws berth::error.
-created_container create_container(containerd::client& c, containerd::container_options o,
+BERTH_API created_container create_container(containerd::client& c, containerd::container_options o,
                                    const runtime_choice& choice, call_options opts = {});
 
 /// Steps (1) to (3) of create_container, then client::run_container (create, task, start,
@@ -165,22 +166,22 @@ created_container create_container(containerd::client& c, containerd::container_
 /// knows is the missing shim; any other containerd failure keeps its code, with "containerd:
 /// <message>" in opts.diag. Nothing is sent to find out. An id is generated when o.id is
 /// empty. Blocking; sets ec and opts.diag on failure.
-run_outcome run_container(containerd::client& c, containerd::container_options o,
+BERTH_API run_outcome run_container(containerd::client& c, containerd::container_options o,
                           const runtime_choice& choice, containerd::run_options run,
                           std::error_code& ec, call_options opts = {});
 /// Blocking; throws berth::error.
-run_outcome run_container(containerd::client& c, containerd::container_options o,
+BERTH_API run_outcome run_container(containerd::client& c, containerd::container_options o,
                           const runtime_choice& choice, containerd::run_options run = {},
                           call_options opts = {});
 
 namespace detail {
-asio::awaitable<result<containerd_runtime_inventory>> do_containerd_runtimes(containerd::client c,
+BERTH_API asio::awaitable<result<containerd_runtime_inventory>> do_containerd_runtimes(containerd::client c,
                                                                              call_options opts);
-asio::awaitable<result<created_container>> do_create_container(containerd::client c,
+BERTH_API asio::awaitable<result<created_container>> do_create_container(containerd::client c,
                                                                 containerd::container_options o,
                                                                 runtime_choice choice,
                                                                 call_options opts);
-asio::awaitable<result<run_outcome>> do_run_container(containerd::client c,
+BERTH_API asio::awaitable<result<run_outcome>> do_run_container(containerd::client c,
                                                       containerd::container_options o,
                                                       runtime_choice choice,
                                                       containerd::run_options run,

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <system_error>
+#include "berth/core/export.hpp"
 
 namespace berth::kata {
 
@@ -21,7 +22,7 @@ enum class errc {
 };
 
 /// The category of berth::kata::errc ("berth.kata").
-const std::error_category& category() noexcept;
+BERTH_API const std::error_category& category() noexcept;
 
 inline std::error_code make_error_code(errc e) noexcept {
   return {static_cast<int>(e), category()};
@@ -29,5 +30,7 @@ inline std::error_code make_error_code(errc e) noexcept {
 
 }  // namespace berth::kata
 
+/// \cond
 template <>
 struct std::is_error_code_enum<berth::kata::errc> : std::true_type {};
+/// \endcond

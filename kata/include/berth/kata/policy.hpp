@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "berth/core/error.hpp"
+#include "berth/core/export.hpp"
 #include "berth/kata/runtime.hpp"
 
 namespace berth::kata {
@@ -34,7 +35,7 @@ enum class sharing {
 };
 
 /// One namespace setting.
-struct namespace_setting {
+struct BERTH_API namespace_setting {
   sharing mode = sharing::isolated;
   std::string target{};  ///< The container or namespace path joined (sharing::joined).
 
@@ -54,7 +55,7 @@ enum class host_path_kind {
 };
 
 /// One mount of the container.
-struct mount_setting {
+struct BERTH_API mount_setting {
   std::string type = "bind";  ///< "bind" (a host path), "volume", "tmpfs", ...
   std::string source{};       ///< For a bind: the host path.
   std::string target{};       ///< The path in the container.
@@ -64,7 +65,7 @@ struct mount_setting {
 };
 
 /// A host device made available to the container.
-struct device_setting {
+struct BERTH_API device_setting {
   std::string host_path{};
   std::string container_path{};
 
@@ -73,7 +74,7 @@ struct device_setting {
 
 /// The settings of a container that matter to the runtime policy, independent of the
 /// engine that will create it.
-struct container_settings {
+struct BERTH_API container_settings {
   namespace_setting network{};
   namespace_setting pid{};
   namespace_setting ipc{};
@@ -94,14 +95,14 @@ struct container_settings {
 
 /// Options of the settings_of() functions of each engine (berth/kata/docker.hpp,
 /// berth/kata/containerd.hpp).
-struct settings_options {
+struct BERTH_API settings_options {
   /// Classify bind sources with classify_host_path() (stat on this machine): only right
   /// when this process runs on the daemon's host. Otherwise the policy guesses from paths.
   bool stat_host_paths = false;
 };
 
 /// One rule's verdict on one setting.
-struct finding {
+struct BERTH_API finding {
   std::string setting{};  ///< The setting, e.g. "network", "mounts[1]", "sysctls[kernel.x]".
   std::string message{};  ///< What is wrong or different, with the offending value.
   std::string source{};   ///< The documented limitation the rule comes from.
@@ -111,7 +112,7 @@ struct finding {
 
 /// Everything the policy found: refusals (the container must not be created) and
 /// warnings (it runs, but not as under runc).
-struct policy_report {
+struct BERTH_API policy_report {
   std::vector<finding> refusals{};
   std::vector<finding> warnings{};
 
@@ -122,22 +123,22 @@ struct policy_report {
 /// empty report (runc honours every setting); isolation::vm gets the Kata rules. Pure: no
 /// I/O, unless classify is true (then bind sources of unknown kind are classified with
 /// classify_host_path(), which is only meaningful on the engine's host).
-policy_report evaluate(const container_settings& s, const runtime_choice& choice,
+BERTH_API policy_report evaluate(const container_settings& s, const runtime_choice& choice,
                        bool classify = false);
 
 /// evaluate(), then: when something was refused, sets ec to errc::unsupported_setting and
 /// diag->message to "<setting>: <message> [<source>]" for the first refusal (plus how
 /// many more there are). Returns the report either way.
-policy_report validate(const container_settings& s, const runtime_choice& choice,
+BERTH_API policy_report validate(const container_settings& s, const runtime_choice& choice,
                        std::error_code& ec, diagnostics* diag = nullptr);
 /// validate(), throwing berth::error (with the diagnostics) on a refusal.
-policy_report validate(const container_settings& s, const runtime_choice& choice);
+BERTH_API policy_report validate(const container_settings& s, const runtime_choice& choice);
 
 /// The kind of a path on this machine (lstat is not used: a symlink is followed);
 /// host_path_kind::unknown when it cannot be stat'ed.
-host_path_kind classify_host_path(const std::string& path);
+BERTH_API host_path_kind classify_host_path(const std::string& path);
 
 /// "<setting>: <message> [<source>]".
-std::string to_string(const finding& f);
+BERTH_API std::string to_string(const finding& f);
 
 }  // namespace berth::kata

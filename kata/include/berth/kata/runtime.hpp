@@ -14,6 +14,7 @@
 #include <string>
 #include <string_view>
 
+#include "berth/core/export.hpp"
 #include "berth/core/result.hpp"
 #include "berth/kata/error.hpp"
 
@@ -43,7 +44,7 @@ enum class runtime_kind { runc, kata, other };
 /// runc's options (containerd.runc.v1.Options fields 1, 6, 7 and 9). Empty or false:
 /// runc's own default. This is berth's one encoder of these options: the containerd
 /// backend takes the packed Any (container_options::runtime) from containerd_runtime_of().
-struct runc_options {
+struct BERTH_API runc_options {
   std::string binary_name{};   ///< runc binary name or path (BinaryName).
   bool systemd_cgroup = false; ///< Let systemd manage the cgroups (SystemdCgroup).
   std::string root{};          ///< runc's state directory (Root).
@@ -55,7 +56,7 @@ struct runc_options {
 };
 
 /// Kata's options.
-struct kata_options {
+struct BERTH_API kata_options {
   /// Path of the Kata configuration file (configuration.toml) on the engine's host;
   /// empty: the shim's default (KATA_CONF_FILE, then its built-in search path).
   std::string config_path{};
@@ -64,7 +65,7 @@ struct kata_options {
 };
 
 /// The runtime a container should run under. Default-constructed: runc with its defaults.
-class runtime_choice {
+class BERTH_API runtime_choice {
  public:
   runtime_choice() = default;
 
@@ -106,7 +107,7 @@ class runtime_choice {
 };
 
 /// A protobuf Any as containerd 1.x wants it: a bare type URL and the message's bytes.
-struct packed_any {
+struct BERTH_API packed_any {
   std::string type_url{};
   std::string value{};  ///< The serialized message (binary protobuf).
 
@@ -114,7 +115,7 @@ struct packed_any {
 };
 
 /// What containerd's Container.Runtime holds (containers.proto: name = 1, options = 2).
-struct containerd_runtime {
+struct BERTH_API containerd_runtime {
   std::string name{};                    ///< The shim name or path.
   std::optional<packed_any> options{};   ///< Absent when every option has its default.
 
@@ -128,17 +129,17 @@ struct containerd_runtime {
 /// containerd 1.6 hands the container's runtime options to the shim's Create when the
 /// task create carries none (runtime/v2/shim.go), so the same Any serves both places.
 /// Fails with errc::invalid_runtime for a named choice with an empty name.
-result<containerd_runtime> containerd_runtime_of(const runtime_choice& choice);
+BERTH_API result<containerd_runtime> containerd_runtime_of(const runtime_choice& choice);
 
 /// containerd.runc.v1.Options serialized (fields no_pivot_root = 1, binary_name = 6,
 /// root = 7, systemd_cgroup = 9; defaults omitted, as proto3 does).
-std::string encode_runc_options(const runc_options& opts);
+BERTH_API std::string encode_runc_options(const runc_options& opts);
 /// runtimeoptions.v1.Options serialized (type_url = 1, config_path = 2).
-std::string encode_runtime_options(std::string_view config_path, std::string_view type_url = {});
+BERTH_API std::string encode_runtime_options(std::string_view config_path, std::string_view type_url = {});
 /// google.protobuf.Any serialized (type_url = 1, value = 2).
-std::string encode_any(const packed_any& any);
+BERTH_API std::string encode_any(const packed_any& any);
 /// containerd.services.containers.v1.Container.Runtime serialized (name = 1,
 /// options = 2): for a backend that builds the Container message by hand.
-std::string encode_container_runtime(const containerd_runtime& rt);
+BERTH_API std::string encode_container_runtime(const containerd_runtime& rt);
 
 }  // namespace berth::kata

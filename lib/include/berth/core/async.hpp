@@ -23,6 +23,7 @@
 #include <asio/awaitable.hpp>
 #include <asio/co_spawn.hpp>
 
+#include "berth/core/export.hpp"
 #include "berth/core/result.hpp"
 
 namespace berth {
@@ -30,10 +31,10 @@ namespace berth {
 namespace detail {
 
 /// Maps an exception that escaped an operation body to an error_code.
-std::error_code error_from_exception(std::exception_ptr ep) noexcept;
+BERTH_API std::error_code error_from_exception(std::exception_ptr ep) noexcept;
 
 template <class T>
-struct completion_signature {
+struct BERTH_API completion_signature {
   using type = void(std::error_code, T);
 };
 template <>
@@ -45,7 +46,7 @@ using completion_signature_t = typename completion_signature<T>::type;
 
 /// Adapts co_spawn's void(exception_ptr, result<T>) to void(error_code, T).
 template <class T, class Handler>
-struct result_bridge {
+struct BERTH_API result_bridge {
   Handler handler_;
 
   void operator()(std::exception_ptr ep, result<T> r) {
@@ -88,6 +89,7 @@ auto initiate(asio::any_io_executor ex, Body body, CompletionToken&& token) {
 }  // namespace detail
 }  // namespace berth
 
+/// \cond
 // The bridge forwards the wrapped handler's associated executor, allocator and
 // cancellation slot, so co_spawn completes on the caller's executor and cancellation
 // reaches the body.
@@ -117,3 +119,4 @@ struct asio::associated_cancellation_slot<berth::detail::result_bridge<T, Handle
     return asio::get_associated_cancellation_slot(b.handler_, s);
   }
 };
+/// \endcond

@@ -8,6 +8,9 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <type_traits>
+
+#include "berth/core/export.hpp"
 
 namespace berth {
 
@@ -24,18 +27,18 @@ enum class errc {
 };
 
 /// The category of berth::errc.
-const std::error_category& core_category() noexcept;
+BERTH_API const std::error_category& core_category() noexcept;
 
 inline std::error_code make_error_code(errc e) noexcept {
   return {static_cast<int>(e), core_category()};
 }
 
 /// True for the codes that mean "a deadline expired", whatever layer produced them.
-bool is_timeout(const std::error_code& ec) noexcept;
+BERTH_API bool is_timeout(const std::error_code& ec) noexcept;
 
 /// True for the codes that mean "the caller cancelled" (berth::errc::cancelled and
 /// asio's operation_aborted).
-bool is_cancelled(const std::error_code& ec) noexcept;
+BERTH_API bool is_cancelled(const std::error_code& ec) noexcept;
 
 /// What a peer said about an error, beside the error_code.
 ///
@@ -43,7 +46,7 @@ bool is_cancelled(const std::error_code& ec) noexcept;
 /// status code), the daemon's message (capped at message_cap bytes), and a request id
 /// when the peer sent one. Every operation accepts a pointer to one through its
 /// call options; the throwing forms carry it inside berth::error.
-struct diagnostics {
+struct BERTH_API diagnostics {
   static constexpr std::size_t message_cap = 4096;
 
   int status = 0;          ///< HTTP status or gRPC status code; 0 when no answer came.
@@ -60,7 +63,7 @@ struct diagnostics {
 };
 
 /// Exception thrown by the throwing forms: the error_code plus the peer's diagnostics.
-class error : public std::system_error {
+class BERTH_API error : public std::system_error {
  public:
   error(std::error_code ec, diagnostics diag = {});
   const berth::diagnostics& details() const noexcept { return diag_; }
@@ -74,7 +77,36 @@ inline void throw_if(const std::error_code& ec, const diagnostics& diag = {}) {
   if (ec) throw error(ec, diag);
 }
 
+/// The throwing form of an error_code form: calls f(ec) and, when it failed, throws
+/// berth::error with ec and the diagnostics diag() returns (none without diag).
+template <class F>
+decltype(auto) or_throw(F&& f) {
+  std::error_code ec;
+  if constexpr (std::is_void_v<decltype(f(ec))>) {
+    f(ec);
+    throw_if(ec);
+  } else {
+    auto v = f(ec);
+    throw_if(ec);
+    return v;
+  }
+}
+template <class F, class Diag>
+decltype(auto) or_throw(F&& f, Diag&& diag) {
+  std::error_code ec;
+  if constexpr (std::is_void_v<decltype(f(ec))>) {
+    f(ec);
+    throw_if(ec, diag());
+  } else {
+    auto v = f(ec);
+    throw_if(ec, diag());
+    return v;
+  }
+}
+
 }  // namespace berth
 
+/// \cond
 template <>
 struct std::is_error_code_enum<berth::errc> : std::true_type {};
+/// \endcond

@@ -8,11 +8,12 @@
 #include <variant>
 
 #include "berth/core/error.hpp"
+#include "berth/core/export.hpp"
 
 namespace berth {
 
 /// Wraps an error_code so that result<T> can be built from it unambiguously.
-struct unexpected {
+struct BERTH_API unexpected {
   std::error_code code;
   explicit unexpected(std::error_code ec) : code(ec) {}
   template <class E, class = std::enable_if_t<std::is_error_code_enum_v<E>>>

@@ -1,8 +1,10 @@
-// Per-operation deadlines.
+// Per-operation deadlines (connect, response head, idle between reads, total), set per
+// client and overridden per call field by field. Plain values.
 #pragma once
 
 #include <chrono>
 #include <optional>
+#include "berth/core/export.hpp"
 
 namespace berth {
 
@@ -16,7 +18,7 @@ namespace berth {
 ///
 /// An expired deadline completes the operation with berth::errc::timeout and closes
 /// the connection it used; other operations and pooled connections are not affected.
-struct timeouts {
+struct BERTH_API timeouts {
   std::optional<std::chrono::milliseconds> connect{};
   std::optional<std::chrono::milliseconds> head{};
   std::optional<std::chrono::milliseconds> idle{};

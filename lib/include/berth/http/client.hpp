@@ -12,6 +12,7 @@
 #include <asio/buffer.hpp>
 
 #include "berth/core/async.hpp"
+#include "berth/core/export.hpp"
 #include "berth/core/result.hpp"
 #include "berth/core/sync.hpp"
 #include "berth/core/timeouts.hpp"
@@ -26,18 +27,17 @@ struct client_state;
 struct stream_state;
 struct hijack_state;
 struct writer_state;
-struct client_access;
 }  // namespace detail
 
 /// A complete response to a unary request.
-struct response {
+struct BERTH_API response {
   unsigned status = 0;
   http::fields headers;
   std::string body;
 };
 
 /// Settings of a client.
-struct client_options {
+struct BERTH_API client_options {
   /// Defaults for every operation; per-call timeouts override them field by field.
   berth::timeouts defaults{std::chrono::seconds(10), std::chrono::minutes(5),
                            std::chrono::milliseconds(0), std::chrono::milliseconds(0)};
@@ -55,7 +55,7 @@ struct client_options {
 /// caller asks; memory is the fixed read buffer (client_options::stream_buffer_bytes).
 /// Payload bytes are read straight into the caller's buffer whenever the framing allows.
 /// When the body has been read to its end, the connection goes back to the pool.
-class body_stream {
+class BERTH_API body_stream {
  public:
   using executor_type = asio::any_io_executor;
 
@@ -86,6 +86,24 @@ class body_stream {
   }
   std::size_t read_some(asio::mutable_buffer buf, std::error_code& ec);
   std::size_t read_some(asio::mutable_buffer buf);
+  /// The coroutine form of async_read_some, for layers built on this one: awaited from a
+  /// coroutine already running on this stream's executor, it spares the co_spawn and
+  /// completion hand-off of async_read_some(use_awaitable). Cancellation reaches it
+  /// through the awaiting coroutine's cancellation state.
+  asio::awaitable<result<std::size_t>> co_read_some(asio::mutable_buffer buf);
+
+  /// For layers that frame the body themselves (the engine's demultiplexer and record
+  /// streams), zero-copy: the next body bytes, in this stream's own buffer; the socket is
+  /// read only when none are buffered. The view stays valid until consume() has taken all
+  /// of it or the stream is closed. asio::error::eof at the end of the body. Awaited from
+  /// a coroutine on this stream's executor.
+  asio::awaitable<result<std::string_view>> co_peek();
+  /// The body bytes already buffered: what co_peek() would return without reading; empty
+  /// when a read is needed (or at the end, or after an error the next read reports).
+  std::string_view buffered() noexcept;
+  /// Marks the first n bytes of the last co_peek() or buffered() view as taken. When the
+  /// body has been taken to its end, the connection goes back to the pool.
+  void consume(std::size_t n) noexcept;
 
   /// Reads the rest of the body into a string, failing with http::error::body_too_large
   /// past max_bytes. Completion: void(std::error_code, std::string).
@@ -96,6 +114,7 @@ class body_stream {
         std::forward<CompletionToken>(token));
   }
   std::string read_all(std::uint64_t max_bytes, std::error_code& ec);
+  std::string read_all(std::uint64_t max_bytes);
 
   /// Cancels a pending read and releases the connection: back to the pool when the body
   /// was read to its end, closed otherwise. Never throws.
@@ -103,10 +122,10 @@ class body_stream {
 
  private:
   friend struct detail::client_state;
-  friend struct detail::client_access;
   explicit body_stream(std::shared_ptr<detail::stream_state> s) : state_(std::move(s)) {}
   static asio::awaitable<result<std::size_t>> do_read_some(std::shared_ptr<detail::stream_state> s,
                                                            asio::mutable_buffer buf);
+  static asio::awaitable<result<std::string_view>> do_peek(std::shared_ptr<detail::stream_state> s);
   static asio::awaitable<result<std::string>> do_read_all(std::shared_ptr<detail::stream_state> s,
                                                           std::uint64_t max_bytes);
   std::shared_ptr<detail::stream_state> state_;
@@ -116,7 +135,7 @@ class body_stream {
 /// stdin). Reads return the raw bytes the daemon sends, starting with any that arrived
 /// with the response head; writes go to the container's stdin; shutdown_send()
 /// half-closes so the process sees end of input while its output can still be read.
-class hijacked_stream {
+class BERTH_API hijacked_stream {
  public:
   using executor_type = asio::any_io_executor;
 
@@ -140,6 +159,15 @@ class hijacked_stream {
         std::forward<CompletionToken>(token));
   }
   std::size_t read_some(asio::mutable_buffer buf, std::error_code& ec);
+  std::size_t read_some(asio::mutable_buffer buf);
+  /// The coroutine form of async_read_some (see body_stream::co_read_some).
+  asio::awaitable<result<std::size_t>> co_read_some(asio::mutable_buffer buf);
+  /// Zero-copy reads for layers that frame the bytes themselves: as body_stream::co_peek,
+  /// buffered and consume, over the raw bytes of the upgraded connection (or the body,
+  /// when the server did not upgrade).
+  asio::awaitable<result<std::string_view>> co_peek();
+  std::string_view buffered() noexcept;
+  void consume(std::size_t n) noexcept;
 
   /// Writes all of buf. Completion: void(std::error_code, std::size_t).
   /// The caller keeps buf alive until completion.
@@ -150,6 +178,7 @@ class hijacked_stream {
         std::forward<CompletionToken>(token));
   }
   std::size_t write(asio::const_buffer buf, std::error_code& ec);
+  std::size_t write(asio::const_buffer buf);
 
   /// Half-close: the peer reads end of input; reading goes on. Completion:
   /// void(std::error_code). On TLS the write side is
@@ -162,16 +191,17 @@ class hijacked_stream {
         std::forward<CompletionToken>(token));
   }
   void shutdown_send(std::error_code& ec);
+  void shutdown_send();
 
   /// Cancels pending operations and closes the connection.
   void close() noexcept;
 
  private:
   friend struct detail::client_state;
-  friend struct detail::client_access;
   explicit hijacked_stream(std::shared_ptr<detail::hijack_state> s) : state_(std::move(s)) {}
   static asio::awaitable<result<std::size_t>> do_read_some(std::shared_ptr<detail::hijack_state> s,
                                                            asio::mutable_buffer buf);
+  static asio::awaitable<result<std::string_view>> do_peek(std::shared_ptr<detail::hijack_state> s);
   static asio::awaitable<result<std::size_t>> do_write(std::shared_ptr<detail::hijack_state> s,
                                                        asio::const_buffer buf);
   static asio::awaitable<result<void>> do_shutdown_send(std::shared_ptr<detail::hijack_state> s);
@@ -182,7 +212,7 @@ class hijacked_stream {
 /// archive put, image load and import, build contexts. Memory is whatever the caller
 /// writes at a time; nothing is buffered beyond one chunk header. finish() sends the last
 /// chunk and completes when the response head has arrived.
-class request_writer {
+class BERTH_API request_writer {
  public:
   using executor_type = asio::any_io_executor;
 
@@ -205,6 +235,7 @@ class request_writer {
         std::forward<CompletionToken>(token));
   }
   std::size_t write(asio::const_buffer buf, std::error_code& ec);
+  std::size_t write(asio::const_buffer buf);
 
   /// Ends the body and waits for the response head. Completion:
   /// void(std::error_code, body_stream).
@@ -215,6 +246,7 @@ class request_writer {
         std::forward<CompletionToken>(token));
   }
   body_stream finish(std::error_code& ec);
+  body_stream finish();
 
   /// Abandons the request and closes the connection.
   void close() noexcept;
@@ -238,7 +270,7 @@ class request_writer {
 ///
 /// Thread safety: operations may be started from any thread; they run serialised on the
 /// client's strand. Streams are not thread-safe objects: one reader at a time.
-class client {
+class BERTH_API client {
  public:
   using executor_type = asio::any_io_executor;
 
@@ -274,6 +306,11 @@ class client {
   }
   response perform(request req, timeouts t, std::error_code& ec);
   response perform(request req, timeouts t = {});
+  /// The coroutine form of async_perform, for layers built on this one (the engine
+  /// client awaits it for every operation): awaited from a coroutine already running on
+  /// this client's executor, it spares the co_spawn and completion hand-off of
+  /// async_perform(use_awaitable).
+  asio::awaitable<result<response>> co_perform(request req, timeouts t);
 
   /// Sends req and completes once the response head has arrived; the caller pulls the
   /// body through the returned stream. Completion: void(std::error_code, body_stream).
@@ -300,6 +337,7 @@ class client {
         std::forward<CompletionToken>(token));
   }
   hijacked_stream upgrade(request req, timeouts t, std::error_code& ec);
+  hijacked_stream upgrade(request req, timeouts t = {});
 
   /// Sends req's head with "Transfer-Encoding: chunked" on a dedicated connection and
   /// completes with a writer for its body. Completion: void(std::error_code, request_writer).
@@ -311,6 +349,7 @@ class client {
         std::forward<CompletionToken>(token));
   }
   request_writer begin(request req, timeouts t, std::error_code& ec);
+  request_writer begin(request req, timeouts t = {});
 
   /// Runs an async operation of this client (or of a stream it opened) from a blocking
   /// caller (see berth::execution_host::run).
@@ -320,7 +359,6 @@ class client {
   }
 
  private:
-  friend struct detail::client_access;
   static asio::awaitable<result<response>> do_perform(std::shared_ptr<detail::client_state> s,
                                                       request req, timeouts t);
   static asio::awaitable<result<body_stream>> do_open(std::shared_ptr<detail::client_state> s,

@@ -1,7 +1,9 @@
 // Errors of the HTTP/1.1 layer: every malformed input the codec can meet, and the limits.
+// One enum and its category, "berth.http".
 #pragma once
 
 #include <system_error>
+#include "berth/core/export.hpp"
 
 namespace berth::http {
 
@@ -27,7 +29,7 @@ enum class error {
   upgrade_refused,      ///< An upgrade was requested and the server answered without 101.
 };
 
-const std::error_category& category() noexcept;
+BERTH_API const std::error_category& category() noexcept;
 
 inline std::error_code make_error_code(error e) noexcept {
   return {static_cast<int>(e), category()};
@@ -35,5 +37,7 @@ inline std::error_code make_error_code(error e) noexcept {
 
 }  // namespace berth::http
 
+/// \cond
 template <>
 struct std::is_error_code_enum<berth::http::error> : std::true_type {};
+/// \endcond

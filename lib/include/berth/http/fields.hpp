@@ -1,4 +1,5 @@
 // HTTP header fields: an ordered list of (name, value) with case-insensitive lookup.
+// A plain value type; nothing here does I/O.
 #pragma once
 
 #include <optional>
@@ -7,13 +8,15 @@
 #include <utility>
 #include <vector>
 
+#include "berth/core/export.hpp"
+
 namespace berth::http {
 
 /// ASCII case-insensitive equality, for header names and tokens.
-bool iequals(std::string_view a, std::string_view b) noexcept;
+BERTH_API bool iequals(std::string_view a, std::string_view b) noexcept;
 
 /// An ordered collection of header fields; names compare case-insensitively.
-class fields {
+class BERTH_API fields {
  public:
   using value_type = std::pair<std::string, std::string>;
   using const_iterator = std::vector<value_type>::const_iterator;

@@ -13,13 +13,14 @@
 #include <string_view>
 #include <system_error>
 
+#include "berth/core/export.hpp"
 #include "berth/http/error.hpp"
 #include "berth/http/fields.hpp"
 
 namespace berth::http {
 
 /// Limits enforced inside the parser.
-struct parser_limits {
+struct BERTH_API parser_limits {
   std::size_t header_bytes = 64 * 1024;  ///< The whole head, status line included.
   std::size_t header_count = 128;        ///< Fields in the head (and in trailers).
   std::size_t line_bytes = 16 * 1024;    ///< Any one line: status, field, chunk size, trailer.
@@ -28,8 +29,8 @@ struct parser_limits {
 };
 
 /// The parsed status line and fields of a response.
-struct response_head {
-  unsigned version_minor = 1;  ///< HTTP/1.<version_minor>
+struct BERTH_API response_head {
+  unsigned version_minor = 1;  ///< HTTP/1.\<version_minor\>
   unsigned status = 0;
   std::string reason;
   http::fields headers;
@@ -38,7 +39,7 @@ struct response_head {
 /// How the body of the current response is delimited.
 enum class body_kind { none, content_length, chunked, until_close };
 
-class response_parser {
+class BERTH_API response_parser {
  public:
   explicit response_parser(parser_limits limits = {});
 

@@ -14,6 +14,7 @@
 #include <string_view>
 #include <system_error>
 
+#include "berth/core/export.hpp"
 #include "berth/io/error.hpp"
 
 namespace berth::io {
@@ -38,7 +39,7 @@ enum class stream_id : std::uint8_t {
 ///     if (!p.empty()) out[s].append(p);
 ///   }
 /// \endcode
-class demuxer {
+class BERTH_API demuxer {
  public:
   /// The most bytes of a stream-3 message kept; the rest of that frame is discarded.
   static constexpr std::size_t system_message_cap = 4096;
@@ -67,6 +68,12 @@ class demuxer {
 
   /// The stream of the current (or last) frame.
   stream_id current_stream() const noexcept { return stream_; }
+
+  /// True when data starts, at a frame boundary, with the complete header of a frame of
+  /// stream s (stdout or stderr) that carries payload: the frame put() would hand out next
+  /// as more output of s. Lets a reader take several frames of one stream in one read
+  /// without parsing headers itself. Looks at data only; consumes nothing.
+  bool next_frame_continues(std::string_view data, stream_id s) const noexcept;
 
   /// Reports n payload bytes read directly; n is clamped to payload_direct().
   void consume_payload(std::uint32_t n) noexcept;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <system_error>
+#include "berth/core/export.hpp"
 
 namespace berth::io {
 
@@ -17,7 +18,7 @@ enum class error {
 };
 
 /// The category of berth::io::error, named "berth.io".
-const std::error_category& category() noexcept;
+BERTH_API const std::error_category& category() noexcept;
 
 /// Makes berth::io::error usable as a std::error_code.
 inline std::error_code make_error_code(error e) noexcept {
@@ -26,5 +27,7 @@ inline std::error_code make_error_code(error e) noexcept {
 
 }  // namespace berth::io
 
+/// \cond
 template <>
 struct std::is_error_code_enum<berth::io::error> : std::true_type {};
+/// \endcond

@@ -8,13 +8,14 @@
 #include <string_view>
 #include <system_error>
 
+#include "berth/core/export.hpp"
 #include "berth/io/error.hpp"
 
 namespace berth::io {
 
 /// Splits a byte stream into non-blank lines of at most max_line bytes.
 ///
-/// A line ends at '\n'; one '\r' before it is stripped; lines holding only whitespace are
+/// A line ends at '\n'; one '\\r' before it is stripped; lines holding only whitespace are
 /// skipped. A line longer than max_line (not counting "\r\n") yields error::line_too_long
 /// once, its bytes are discarded, and splitting goes on with the next line. The internal
 /// buffer never holds more than max_line bytes.
@@ -30,7 +31,7 @@ namespace berth::io {
 ///   }
 ///   if (s.put_eof(line, ec)) handle(line);
 /// \endcode
-class json_lines {
+class BERTH_API json_lines {
  public:
   /// A splitter that refuses lines longer than max_line bytes.
   explicit json_lines(std::size_t max_line = 1u << 20);

@@ -1,4 +1,5 @@
-// Endpoints: where a daemon listens, parsed from DOCKER_HOST-style URLs.
+// Endpoints: where a daemon listens, parsed from DOCKER_HOST-style URLs (unix://,
+// tcp://, TLS through DOCKER_TLS_VERIFY / DOCKER_CERT_PATH). Parsing only; no I/O.
 #pragma once
 
 #include <cstdint>
@@ -8,6 +9,7 @@
 #include <string_view>
 #include <system_error>
 
+#include "berth/core/export.hpp"
 #include "berth/core/result.hpp"
 
 namespace berth::net {
@@ -25,13 +27,13 @@ enum class error {
   path_too_long,       ///< A unix socket path longer than sun_path allows.
 };
 
-const std::error_category& category() noexcept;
+BERTH_API const std::error_category& category() noexcept;
 inline std::error_code make_error_code(error e) noexcept {
   return {static_cast<int>(e), category()};
 }
 
 /// TLS settings of a tls endpoint. Verification is on unless the caller turns it off.
-struct tls_options {
+struct BERTH_API tls_options {
   bool verify = true;       ///< Verify the server's chain and host name.
   std::string ca_file;      ///< PEM CA bundle; empty: the system's default roots.
   std::string cert_file;    ///< PEM client certificate (with key_file), optional.
@@ -42,7 +44,7 @@ struct tls_options {
 };
 
 /// Where a daemon listens.
-struct endpoint {
+struct BERTH_API endpoint {
   enum class transport { unix_socket, tcp, tls };
 
   transport kind = transport::unix_socket;
@@ -61,7 +63,7 @@ struct endpoint {
 };
 
 /// The default Docker endpoint: unix:///var/run/docker.sock.
-endpoint default_docker_endpoint();
+BERTH_API endpoint default_docker_endpoint();
 
 /// Parses a DOCKER_HOST-style URL.
 ///
@@ -69,7 +71,7 @@ endpoint default_docker_endpoint();
 /// http://host[:port] (plain TCP), https://host[:port] (TLS, verified). A tcp URL with no
 /// port gets 2375 (2376 when tls is true). IPv6 hosts go in brackets. Anything else yields
 /// a typed berth::net::error naming what is wrong.
-result<endpoint> parse_endpoint(std::string_view url, bool tls = false);
+BERTH_API result<endpoint> parse_endpoint(std::string_view url, bool tls = false);
 
 /// Environment lookup used by endpoint_from_env (injectable for tests).
 using env_lookup = std::function<std::optional<std::string>(std::string_view name)>;
@@ -79,10 +81,12 @@ using env_lookup = std::function<std::optional<std::string>(std::string_view nam
 /// is non-empty or DOCKER_CERT_PATH is set, with ca.pem, cert.pem and key.pem read from
 /// DOCKER_CERT_PATH (default ~/.docker). Unlike the Go client, berth verifies the server
 /// whenever TLS is in use; only code can turn verification off.
-result<endpoint> endpoint_from_env(const env_lookup& getenv);
-result<endpoint> endpoint_from_env();
+BERTH_API result<endpoint> endpoint_from_env(const env_lookup& getenv);
+BERTH_API result<endpoint> endpoint_from_env();
 
 }  // namespace berth::net
 
+/// \cond
 template <>
 struct std::is_error_code_enum<berth::net::error> : std::true_type {};
+/// \endcond

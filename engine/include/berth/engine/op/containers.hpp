@@ -15,6 +15,7 @@
 #include <asio/awaitable.hpp>
 
 #include "berth/core/call_options.hpp"
+#include "berth/core/export.hpp"
 #include "berth/core/result.hpp"
 #include "berth/engine/api_version.hpp"
 #include "berth/engine/models.hpp"
@@ -29,7 +30,7 @@ struct state;
 }
 
 /// The stat of a path inside a container (X-Docker-Container-Path-Stat).
-struct path_stat {
+struct BERTH_API path_stat {
   std::string name{};
   std::int64_t size = 0;
   std::uint32_t mode = 0;     ///< Go os.FileMode bits (type bits above the permission bits).
@@ -38,7 +39,7 @@ struct path_stat {
 };
 
 /// A tar archive of a path in a container, streamed.
-struct archive {
+struct BERTH_API archive {
   path_stat stat{};
   http::body_stream body{};     ///< The tar bytes; read to eof.
 };
@@ -46,7 +47,7 @@ struct archive {
 namespace op {
 
 /// GET /containers/json.
-struct container_list {
+struct BERTH_API container_list {
   using result_type = std::vector<container_summary>;
   static constexpr std::string_view operation_id = "ContainerList";
   bool all = false;                       ///< Include stopped containers.
@@ -58,7 +59,7 @@ struct container_list {
 };
 
 /// POST /containers/create. result: the new container's id and warnings.
-struct container_create {
+struct BERTH_API container_create {
   using result_type = container_create_response;
   static constexpr std::string_view operation_id = "ContainerCreate";
   std::optional<std::string> name{};        ///< /?[a-zA-Z0-9][a-zA-Z0-9_.-]+
@@ -67,7 +68,7 @@ struct container_create {
 };
 
 /// GET /containers/{id}/json.
-struct container_inspect {
+struct BERTH_API container_inspect {
   using result_type = container_inspect_response;
   static constexpr std::string_view operation_id = "ContainerInspect";
   std::string id{};
@@ -75,7 +76,7 @@ struct container_inspect {
 };
 
 /// GET /containers/{id}/top.
-struct container_top {
+struct BERTH_API container_top {
   using result_type = container_top_response;
   static constexpr std::string_view operation_id = "ContainerTop";
   std::string id{};
@@ -84,7 +85,7 @@ struct container_top {
 
 /// GET /containers/{id}/logs as a pull-driven output stream (demultiplexed unless the
 /// container has a TTY). With follow, the stream ends when the container stops.
-struct container_logs {
+struct BERTH_API container_logs {
   using result_type = output_stream;
   static constexpr std::string_view operation_id = "ContainerLogs";
   std::string id{};
@@ -101,21 +102,21 @@ struct container_logs {
 };
 
 /// GET /containers/{id}/changes.
-struct container_changes {
+struct BERTH_API container_changes {
   using result_type = std::vector<filesystem_change>;
   static constexpr std::string_view operation_id = "ContainerChanges";
   std::string id{};
 };
 
 /// GET /containers/{id}/export: the container's filesystem as a streamed tar.
-struct container_export {
+struct BERTH_API container_export {
   using result_type = http::body_stream;
   static constexpr std::string_view operation_id = "ContainerExport";
   std::string id{};
 };
 
 /// GET /containers/{id}/stats?stream=false: one sample.
-struct container_stats {
+struct BERTH_API container_stats {
   using result_type = container_stats_response;
   static constexpr std::string_view operation_id = "ContainerStats";
   std::string id{};
@@ -123,14 +124,14 @@ struct container_stats {
 };
 
 /// GET /containers/{id}/stats?stream=true: samples as they come (about one a second).
-struct container_stats_stream {
+struct BERTH_API container_stats_stream {
   using result_type = record_stream;
   static constexpr std::string_view operation_id = "ContainerStats";
   std::string id{};
 };
 
 /// POST /containers/{id}/resize (TTY size).
-struct container_resize {
+struct BERTH_API container_resize {
   using result_type = empty;
   static constexpr std::string_view operation_id = "ContainerResize";
   std::string id{};
@@ -140,7 +141,7 @@ struct container_resize {
 
 /// POST /containers/{id}/start. Starting a running container fails with
 /// engine::error::not_modified.
-struct container_start {
+struct BERTH_API container_start {
   using result_type = empty;
   static constexpr std::string_view operation_id = "ContainerStart";
   std::string id{};
@@ -149,7 +150,7 @@ struct container_start {
 
 /// POST /containers/{id}/stop: the stop signal, then SIGKILL after the grace period.
 /// Stopping a stopped container fails with engine::error::not_modified.
-struct container_stop {
+struct BERTH_API container_stop {
   using result_type = empty;
   static constexpr std::string_view operation_id = "ContainerStop";
   std::string id{};
@@ -158,7 +159,7 @@ struct container_stop {
 };
 
 /// POST /containers/{id}/restart.
-struct container_restart {
+struct BERTH_API container_restart {
   using result_type = empty;
   static constexpr std::string_view operation_id = "ContainerRestart";
   std::string id{};
@@ -167,7 +168,7 @@ struct container_restart {
 };
 
 /// POST /containers/{id}/kill.
-struct container_kill {
+struct BERTH_API container_kill {
   using result_type = empty;
   static constexpr std::string_view operation_id = "ContainerKill";
   std::string id{};
@@ -175,7 +176,7 @@ struct container_kill {
 };
 
 /// POST /containers/{id}/update (resources, restart policy).
-struct container_update {
+struct BERTH_API container_update {
   using result_type = container_update_response;
   static constexpr std::string_view operation_id = "ContainerUpdate";
   std::string id{};
@@ -183,7 +184,7 @@ struct container_update {
 };
 
 /// POST /containers/{id}/rename.
-struct container_rename {
+struct BERTH_API container_rename {
   using result_type = empty;
   static constexpr std::string_view operation_id = "ContainerRename";
   std::string id{};
@@ -191,14 +192,14 @@ struct container_rename {
 };
 
 /// POST /containers/{id}/pause.
-struct container_pause {
+struct BERTH_API container_pause {
   using result_type = empty;
   static constexpr std::string_view operation_id = "ContainerPause";
   std::string id{};
 };
 
 /// POST /containers/{id}/unpause.
-struct container_unpause {
+struct BERTH_API container_unpause {
   using result_type = empty;
   static constexpr std::string_view operation_id = "ContainerUnpause";
   std::string id{};
@@ -206,7 +207,7 @@ struct container_unpause {
 
 /// POST /containers/{id}/attach over a hijacked connection: the container's output as a
 /// pull-driven stream, writable (stdin, with half-close) when stdin is set.
-struct container_attach {
+struct BERTH_API container_attach {
   using result_type = output_stream;
   static constexpr std::string_view operation_id = "ContainerAttach";
   std::string id{};
@@ -221,7 +222,7 @@ struct container_attach {
 
 /// GET /containers/{id}/attach/ws: the same over a WebSocket. Unsupported by berth (it
 /// offers the hijacked attach instead); running it fails with berth::errc::unsupported.
-struct container_attach_websocket {
+struct BERTH_API container_attach_websocket {
   using result_type = output_stream;
   static constexpr std::string_view operation_id = "ContainerAttachWebsocket";
   std::string id{};
@@ -229,7 +230,7 @@ struct container_attach_websocket {
 
 /// POST /containers/{id}/wait. Completes when the condition is met; no head deadline
 /// applies by default (a wait may last as long as the container runs).
-struct container_wait {
+struct BERTH_API container_wait {
   using result_type = container_wait_response;
   static constexpr std::string_view operation_id = "ContainerWait";
   std::string id{};
@@ -237,7 +238,7 @@ struct container_wait {
 };
 
 /// DELETE /containers/{id}.
-struct container_delete {
+struct BERTH_API container_delete {
   using result_type = empty;
   static constexpr std::string_view operation_id = "ContainerDelete";
   std::string id{};
@@ -247,7 +248,7 @@ struct container_delete {
 };
 
 /// HEAD /containers/{id}/archive: the stat of a path.
-struct container_archive_info {
+struct BERTH_API container_archive_info {
   using result_type = path_stat;
   static constexpr std::string_view operation_id = "ContainerArchiveInfo";
   std::string id{};
@@ -255,7 +256,7 @@ struct container_archive_info {
 };
 
 /// GET /containers/{id}/archive: a path as a streamed tar.
-struct container_archive {
+struct BERTH_API container_archive {
   using result_type = engine::archive;
   static constexpr std::string_view operation_id = "ContainerArchive";
   std::string id{};
@@ -264,8 +265,8 @@ struct container_archive {
 
 /// PUT /containers/{id}/archive: extract a tar into a directory of the container. The tar
 /// is streamed by the caller through the returned writer; finish it with
-/// finish_put_archive (or request_writer::finish and check the status).
-struct put_container_archive {
+/// finish_put_archive (or request_writer::finish and check_answer).
+struct BERTH_API put_container_archive {
   using result_type = http::request_writer;
   static constexpr std::string_view operation_id = "PutContainerArchive";
   std::string id{};
@@ -275,7 +276,7 @@ struct put_container_archive {
 };
 
 /// POST /containers/prune.
-struct container_prune {
+struct BERTH_API container_prune {
   using result_type = container_prune_response;
   static constexpr std::string_view operation_id = "ContainerPrune";
   engine::filters filters{};                 ///< until, label, label!.
@@ -283,16 +284,57 @@ struct container_prune {
 
 }  // namespace op
 
-/// Ends a put_container_archive upload (blocking) and maps the daemon's answer to an
-/// error (engine::error::not_found for a missing path, ...). Async callers run
-/// w.async_finish and pass the stream to check_answer.
-result<void> finish_put_archive(http::request_writer& w, berth::diagnostics* diag = nullptr);
-/// Reads a (small) answer to its end and maps an error status to an engine error.
-result<void> check_answer(http::body_stream& answer, berth::diagnostics* diag = nullptr);
+namespace detail {
+BERTH_API asio::awaitable<result<void>> finish_upload(http::request_writer w, berth::diagnostics* diag);
+BERTH_API asio::awaitable<result<void>> check_answer(http::body_stream answer, berth::diagnostics* diag);
+}  // namespace detail
+
+/// Ends an upload whose answer carries no body worth keeping (put_container_archive,
+/// plugin_create) and maps the daemon's answer to an error (engine::error::not_found for
+/// a missing path, ...), the daemon's words in diag (which must outlive the operation).
+/// The writer is taken over. Completion: void(std::error_code).
+template <class CompletionToken>
+auto async_finish_put_archive(http::request_writer w, berth::diagnostics* diag,
+                              CompletionToken&& token) {
+  auto ex = w.get_executor();
+  return berth::detail::initiate<void>(
+      std::move(ex), [w = std::move(w), diag]() mutable { return detail::finish_upload(std::move(w), diag); },
+      std::forward<CompletionToken>(token));
+}
+template <class CompletionToken>
+auto async_finish_put_archive(http::request_writer w, CompletionToken&& token) {
+  return async_finish_put_archive(std::move(w), nullptr, std::forward<CompletionToken>(token));
+}
+/// Blocking; on failure sets ec (and diag). w is finished (closed) afterwards.
+BERTH_API void finish_put_archive(http::request_writer& w, std::error_code& ec,
+                                  berth::diagnostics* diag = nullptr);
+/// Blocking; throws berth::error with the daemon's words on failure.
+BERTH_API void finish_put_archive(http::request_writer& w);
+
+/// Reads a (small) answer to its end and maps an error status to an engine error, the
+/// daemon's words in diag (which must outlive the operation). The stream is taken over.
+/// Completion: void(std::error_code).
+template <class CompletionToken>
+auto async_check_answer(http::body_stream answer, berth::diagnostics* diag, CompletionToken&& token) {
+  auto ex = answer.get_executor();
+  return berth::detail::initiate<void>(
+      std::move(ex),
+      [a = std::move(answer), diag]() mutable { return detail::check_answer(std::move(a), diag); },
+      std::forward<CompletionToken>(token));
+}
+template <class CompletionToken>
+auto async_check_answer(http::body_stream answer, CompletionToken&& token) {
+  return async_check_answer(std::move(answer), nullptr, std::forward<CompletionToken>(token));
+}
+/// Blocking; on failure sets ec (and diag).
+BERTH_API void check_answer(http::body_stream& answer, std::error_code& ec,
+                            berth::diagnostics* diag = nullptr);
+/// Blocking; throws berth::error with the daemon's words on failure.
+BERTH_API void check_answer(http::body_stream& answer);
 
 namespace detail {
 #define BERTH_ENGINE_OP(OP) \
-  asio::awaitable<result<op::OP::result_type>> execute(std::shared_ptr<state> s, op::OP op, call_options opts);
+  BERTH_API asio::awaitable<result<op::OP::result_type>> execute(std::shared_ptr<state> s, op::OP op, call_options opts);
 BERTH_ENGINE_OP(container_list)
 BERTH_ENGINE_OP(container_create)
 BERTH_ENGINE_OP(container_inspect)

@@ -1,4 +1,5 @@
-// Exec operations of the Docker Engine API (spec tag "Exec").
+// Exec operations of the Docker Engine API (spec tag "Exec"): one op struct per
+// operationId, run through engine::client (async with a token, error_code, throwing).
 #pragma once
 
 #include <memory>
@@ -9,6 +10,7 @@
 #include <asio/awaitable.hpp>
 
 #include "berth/core/call_options.hpp"
+#include "berth/core/export.hpp"
 #include "berth/core/result.hpp"
 #include "berth/engine/models.hpp"
 #include "berth/engine/streams.hpp"
@@ -23,7 +25,7 @@ struct state;
 namespace op {
 
 /// POST /containers/{id}/exec: create an exec instance. result: its id.
-struct container_exec {
+struct BERTH_API container_exec {
   using result_type = id_response;
   static constexpr std::string_view operation_id = "ContainerExec";
   std::string id{};                          ///< The container.
@@ -33,7 +35,7 @@ struct container_exec {
 /// POST /exec/{id}/start attached: the process's output as a pull-driven stream; with
 /// stdin (the exec was created with AttachStdin) the stream is writable and
 /// close_stdin() half-closes it.
-struct exec_start {
+struct BERTH_API exec_start {
   using result_type = output_stream;
   static constexpr std::string_view operation_id = "ExecStart";
   std::string id{};                          ///< The exec instance.
@@ -43,7 +45,7 @@ struct exec_start {
 };
 
 /// POST /exec/{id}/start with Detach: the process runs on its own.
-struct exec_start_detached {
+struct BERTH_API exec_start_detached {
   using result_type = empty;
   static constexpr std::string_view operation_id = "ExecStart";
   std::string id{};
@@ -51,7 +53,7 @@ struct exec_start_detached {
 };
 
 /// POST /exec/{id}/resize.
-struct exec_resize {
+struct BERTH_API exec_resize {
   using result_type = empty;
   static constexpr std::string_view operation_id = "ExecResize";
   std::string id{};
@@ -60,7 +62,7 @@ struct exec_resize {
 };
 
 /// GET /exec/{id}/json.
-struct exec_inspect {
+struct BERTH_API exec_inspect {
   using result_type = exec_inspect_response;
   static constexpr std::string_view operation_id = "ExecInspect";
   std::string id{};
@@ -69,11 +71,11 @@ struct exec_inspect {
 }  // namespace op
 
 namespace detail {
-asio::awaitable<result<id_response>> execute(std::shared_ptr<state> s, op::container_exec op, call_options opts);
-asio::awaitable<result<output_stream>> execute(std::shared_ptr<state> s, op::exec_start op, call_options opts);
-asio::awaitable<result<empty>> execute(std::shared_ptr<state> s, op::exec_start_detached op, call_options opts);
-asio::awaitable<result<empty>> execute(std::shared_ptr<state> s, op::exec_resize op, call_options opts);
-asio::awaitable<result<exec_inspect_response>> execute(std::shared_ptr<state> s, op::exec_inspect op, call_options opts);
+BERTH_API asio::awaitable<result<id_response>> execute(std::shared_ptr<state> s, op::container_exec op, call_options opts);
+BERTH_API asio::awaitable<result<output_stream>> execute(std::shared_ptr<state> s, op::exec_start op, call_options opts);
+BERTH_API asio::awaitable<result<empty>> execute(std::shared_ptr<state> s, op::exec_start_detached op, call_options opts);
+BERTH_API asio::awaitable<result<empty>> execute(std::shared_ptr<state> s, op::exec_resize op, call_options opts);
+BERTH_API asio::awaitable<result<exec_inspect_response>> execute(std::shared_ptr<state> s, op::exec_inspect op, call_options opts);
 }  // namespace detail
 
 }  // namespace berth::engine

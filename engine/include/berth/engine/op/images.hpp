@@ -19,12 +19,13 @@
 
 #include <asio/awaitable.hpp>
 
+#include "berth/config/auth.hpp"
 #include "berth/core/async.hpp"
 #include "berth/core/call_options.hpp"
 #include "berth/core/error.hpp"
+#include "berth/core/export.hpp"
 #include "berth/core/result.hpp"
 #include "berth/engine/api_version.hpp"
-#include "berth/engine/auth.hpp"
 #include "berth/engine/models.hpp"
 #include "berth/engine/streams.hpp"
 #include "berth/engine/types.hpp"
@@ -43,7 +44,7 @@ struct progress_state;
 /// engine::error::stream_error, the daemon's message in diagnostics(); the end of the
 /// stream completes with asio::error::eof.
 template <class Record>
-class progress_stream {
+class BERTH_API progress_stream {
  public:
   using executor_type = asio::any_io_executor;
 
@@ -66,10 +67,15 @@ class progress_stream {
         get_executor(), [s = state_] { return do_next(s); }, std::forward<CompletionToken>(token));
   }
   Record next(std::error_code& ec);
+  /// Blocking; throws berth::error (with diagnostics()) on failure, and at the end
+  /// (asio::error::eof).
+  Record next();
 
   void close() noexcept;
 
   static asio::awaitable<result<Record>> do_next(std::shared_ptr<detail::progress_state<Record>> s);
+  /// For compositions that outlive a move of this object (async_drain): the shared state.
+  const std::shared_ptr<detail::progress_state<Record>>& state() const noexcept { return state_; }
 
  private:
   std::shared_ptr<detail::progress_state<Record>> state_;
@@ -80,57 +86,83 @@ using push_stream = progress_stream<push_image_info>;     ///< ImagePush.
 using build_stream = progress_stream<build_info>;         ///< ImageBuild and ImageLoad.
 
 /// What a drained progress stream ended with.
-struct progress_summary {
+struct BERTH_API progress_summary {
   std::string status{};     ///< The last status (or stream text, trimmed) the daemon sent.
   std::string image_id{};   ///< Build: the aux record's image ID; load: the loaded image ID.
   std::size_t records = 0;  ///< Records read.
 };
 
 /// Reads s to its end (blocking). An in-band failure gives engine::error::stream_error
-/// with the daemon's message in diag.
+/// with the daemon's message in diag (and in s.diagnostics()).
 template <class Record>
-result<progress_summary> drain(progress_stream<Record>& s, berth::diagnostics* diag = nullptr);
+BERTH_API progress_summary drain(progress_stream<Record>& s, std::error_code& ec,
+                                 berth::diagnostics* diag = nullptr);
+/// Blocking; throws berth::error with the daemon's message on failure.
+template <class Record>
+BERTH_API progress_summary drain(progress_stream<Record>& s);
 
 /// The async form of drain. Completion: void(std::error_code, progress_summary); the
-/// daemon's message of an in-band failure is in s.diagnostics(). s must outlive it.
+/// daemon's message of an in-band failure is in s.diagnostics(). The operation holds the
+/// stream's state: s may be moved or destroyed while it runs.
 template <class Record, class CompletionToken>
 auto async_drain(progress_stream<Record>& s, CompletionToken&& token);
 
 /// A request whose body the caller streams (a tarball) and whose answer is a progress
 /// stream: import, load, build. write() the bytes, then finish() for the progress.
+///
+/// The request writer is shared with the operations in flight: an upload may be moved (or
+/// destroyed) while its async operations run.
 template <class Record>
-class progress_upload {
+class BERTH_API progress_upload {
  public:
   progress_upload() = default;
-  explicit progress_upload(http::request_writer w) : writer_(std::move(w)) {}
+  explicit progress_upload(http::request_writer w)
+      : writer_(std::make_shared<http::request_writer>(std::move(w))) {}
 
-  bool is_open() const noexcept { return writer_.is_open(); }
-  asio::any_io_executor get_executor() const { return writer_.get_executor(); }
-  http::request_writer& writer() noexcept { return writer_; }
+  bool is_open() const noexcept { return writer_ && writer_->is_open(); }
+  asio::any_io_executor get_executor() const {
+    return writer_ ? writer_->get_executor() : asio::any_io_executor();
+  }
+  /// The underlying writer (valid while this upload is).
+  http::request_writer& writer() noexcept { return *writer_; }
+  /// The writer, shared with the operations that use it.
+  const std::shared_ptr<http::request_writer>& shared_writer() const noexcept { return writer_; }
 
-  /// Sends buf. Completion: void(std::error_code, std::size_t).
+  /// Sends buf. Completion: void(std::error_code, std::size_t). The caller keeps buf
+  /// alive until completion.
   template <class CompletionToken>
   auto async_write(asio::const_buffer buf, CompletionToken&& token) {
-    return writer_.async_write(buf, std::forward<CompletionToken>(token));
+    return writer_->async_write(buf, std::forward<CompletionToken>(token));
   }
-  std::size_t write(asio::const_buffer buf, std::error_code& ec) { return writer_.write(buf, ec); }
+  std::size_t write(asio::const_buffer buf, std::error_code& ec) { return writer_->write(buf, ec); }
+  /// Blocking; throws berth::error on failure.
+  std::size_t write(asio::const_buffer buf) { return writer_->write(buf); }
 
   /// Ends the upload and opens the answer. An error status becomes its engine error
-  /// (message in diag). Completion: void(std::error_code, progress_stream<Record>).
+  /// (message in diag, which must outlive the operation). Completion:
+  /// void(std::error_code, progress_stream<Record>).
   template <class CompletionToken>
-  auto async_finish(CompletionToken&& token, berth::diagnostics* diag = nullptr) {
+  auto async_finish(berth::diagnostics* diag, CompletionToken&& token) {
     return berth::detail::initiate<progress_stream<Record>>(
-        get_executor(), [this, diag] { return do_finish(this, diag); },
+        get_executor(), [w = writer_, diag] { return do_finish(w, diag); },
         std::forward<CompletionToken>(token));
   }
+  template <class CompletionToken>
+  auto async_finish(CompletionToken&& token) {
+    return async_finish(nullptr, std::forward<CompletionToken>(token));
+  }
   progress_stream<Record> finish(std::error_code& ec, berth::diagnostics* diag = nullptr);
+  /// Blocking; throws berth::error with the daemon's message on failure.
+  progress_stream<Record> finish();
 
-  void close() noexcept { writer_.close(); }
+  void close() noexcept {
+    if (writer_) writer_->close();
+  }
 
  private:
-  static asio::awaitable<result<progress_stream<Record>>> do_finish(progress_upload* self,
-                                                                    berth::diagnostics* diag);
-  http::request_writer writer_;
+  static asio::awaitable<result<progress_stream<Record>>> do_finish(
+      std::shared_ptr<http::request_writer> w, berth::diagnostics* diag);
+  std::shared_ptr<http::request_writer> writer_;
 };
 
 using import_upload = progress_upload<create_image_info>;  ///< ImageCreate with fromSrc=-.
@@ -140,7 +172,7 @@ using build_upload = progress_upload<build_info>;          ///< ImageBuild.
 namespace op {
 
 /// GET /images/json.
-struct image_list {
+struct BERTH_API image_list {
   using result_type = std::vector<image_summary>;
   static constexpr std::string_view operation_id = "ImageList";
   bool all = false;                  ///< Include intermediate images.
@@ -149,18 +181,18 @@ struct image_list {
 };
 
 /// POST /images/create?fromImage=: pull an image; the answer is pull progress.
-struct image_create_pull {
+struct BERTH_API image_create_pull {
   using result_type = pull_stream;
   static constexpr std::string_view operation_id = "ImageCreate";
-  std::string from_image{};                      ///< Name, possibly with :tag or @digest.
+  std::string from_image{};                      ///< Name, possibly with :tag or \@digest.
   std::optional<std::string> tag{};              ///< Tag or digest; empty pulls "latest".
   std::optional<std::string> platform{};         ///< os[/arch[/variant]].
-  std::optional<registry::auth_config> auth{};   ///< X-Registry-Auth.
+  std::optional<berth::config::auth_config> auth{};   ///< X-Registry-Auth.
 };
 
 /// POST /images/create?fromSrc=-: import a root filesystem tarball the caller streams
 /// through the returned upload; finish() gives the progress.
-struct image_create_import {
+struct BERTH_API image_create_import {
   using result_type = import_upload;
   static constexpr std::string_view operation_id = "ImageCreate";
   std::optional<std::string> repo{};             ///< Repository for the new image.
@@ -171,30 +203,30 @@ struct image_create_import {
 };
 
 /// GET /images/{name}/json.
-struct image_inspect {
+struct BERTH_API image_inspect {
   using result_type = engine::image_inspect;
   static constexpr std::string_view operation_id = "ImageInspect";
   std::string name{};
 };
 
 /// GET /images/{name}/history.
-struct image_history {
+struct BERTH_API image_history {
   using result_type = std::vector<image_history_response_item>;
   static constexpr std::string_view operation_id = "ImageHistory";
   std::string name{};
 };
 
 /// POST /images/{name}/push; the answer is push progress.
-struct image_push {
+struct BERTH_API image_push {
   using result_type = push_stream;
   static constexpr std::string_view operation_id = "ImagePush";
   std::string name{};                            ///< Repository, without tag.
   std::optional<std::string> tag{};              ///< Empty pushes every tag.
-  std::optional<registry::auth_config> auth{};   ///< X-Registry-Auth ("{}" when unset).
+  std::optional<berth::config::auth_config> auth{};   ///< X-Registry-Auth ("{}" when unset).
 };
 
 /// POST /images/{name}/tag.
-struct image_tag {
+struct BERTH_API image_tag {
   using result_type = empty;
   static constexpr std::string_view operation_id = "ImageTag";
   std::string name{};                            ///< Image name or ID.
@@ -203,7 +235,7 @@ struct image_tag {
 };
 
 /// DELETE /images/{name}.
-struct image_delete {
+struct BERTH_API image_delete {
   using result_type = std::vector<image_delete_response_item>;
   static constexpr std::string_view operation_id = "ImageDelete";
   std::string name{};
@@ -212,7 +244,7 @@ struct image_delete {
 };
 
 /// GET /images/search (Docker Hub, through the daemon).
-struct image_search {
+struct BERTH_API image_search {
   using result_type = std::vector<image_search_response_item>;
   static constexpr std::string_view operation_id = "ImageSearch";
   std::string term{};
@@ -221,14 +253,14 @@ struct image_search {
 };
 
 /// POST /images/prune.
-struct image_prune {
+struct BERTH_API image_prune {
   using result_type = image_prune_response;
   static constexpr std::string_view operation_id = "ImagePrune";
   engine::filters filters{};                     ///< dangling, until, label, label!.
 };
 
 /// POST /commit: a new image from a container's changes.
-struct image_commit {
+struct BERTH_API image_commit {
   using result_type = id_response;
   static constexpr std::string_view operation_id = "ImageCommit";
   std::string container{};
@@ -242,14 +274,14 @@ struct image_commit {
 };
 
 /// GET /images/{name}/get: one image (or repository) as a streamed tarball.
-struct image_get {
+struct BERTH_API image_get {
   using result_type = http::body_stream;
   static constexpr std::string_view operation_id = "ImageGet";
   std::string name{};
 };
 
 /// GET /images/get?names=...: several images as one streamed tarball.
-struct image_get_all {
+struct BERTH_API image_get_all {
   using result_type = http::body_stream;
   static constexpr std::string_view operation_id = "ImageGetAll";
   std::vector<std::string> names{};
@@ -257,25 +289,25 @@ struct image_get_all {
 
 /// POST /images/load: a tarball (as image_get makes) streamed by the caller through the
 /// returned upload; finish() gives the load output.
-struct image_load {
+struct BERTH_API image_load {
   using result_type = load_upload;
   static constexpr std::string_view operation_id = "ImageLoad";
   bool quiet = false;
 };
 
 /// GET /distribution/{name}/json: the manifest descriptor and platforms from the registry.
-struct distribution_inspect {
+struct BERTH_API distribution_inspect {
   using result_type = engine::distribution_inspect;
   static constexpr std::string_view operation_id = "DistributionInspect";
   std::string name{};
-  std::optional<registry::auth_config> auth{};
+  std::optional<berth::config::auth_config> auth{};
 };
 
 /// GET /images/{name}/attestations: the in-toto statements attached to an image (needs an
 /// image store that keeps OCI indexes; the legacy graphdriver store answers 501).
 /// The spec berth is generated from marks no version; berth sends it from API 1.56, the
 /// newest spec it knows the operation from, and fails with operation_unsupported below.
-struct image_attestations {
+struct BERTH_API image_attestations {
   using result_type = std::vector<attestation_statement>;
   static constexpr std::string_view operation_id = "ImageAttestations";
   static constexpr api_version since{1, 56};
@@ -287,7 +319,7 @@ struct image_attestations {
 
 /// POST /build: the build context is a tar the caller streams through the returned
 /// upload (write_build_context streams a directory); finish() gives the build output.
-struct image_build {
+struct BERTH_API image_build {
   using result_type = build_upload;
   static constexpr std::string_view operation_id = "ImageBuild";
   std::optional<std::string> dockerfile{};          ///< Path in the context; default Dockerfile.
@@ -315,11 +347,11 @@ struct image_build {
   std::optional<std::string> target{};
   std::optional<std::string> outputs{};
   std::optional<std::string> version{};             ///< "1" (classic) or "2" (BuildKit).
-  std::map<std::string, registry::auth_config> registry_config{};  ///< X-Registry-Config.
+  std::map<std::string, berth::config::auth_config> registry_config{};  ///< X-Registry-Config.
 };
 
 /// POST /build/prune.
-struct build_prune {
+struct BERTH_API build_prune {
   using result_type = build_prune_response;
   static constexpr std::string_view operation_id = "BuildPrune";
   std::optional<std::int64_t> keep_storage{};
@@ -330,7 +362,7 @@ struct build_prune {
 }  // namespace op
 
 /// Settings of write_build_context.
-struct build_context_options {
+struct BERTH_API build_context_options {
   /// The Dockerfile's path in the context; it and .dockerignore are always sent.
   std::string dockerfile = "Dockerfile";
   std::size_t chunk_bytes = 64 * 1024;  ///< File data is read and sent this much at a time.
@@ -339,7 +371,7 @@ struct build_context_options {
 /// A .dockerignore, matched as Docker's patternmatcher does: *, ?, [...], ** (any number
 /// of directories), \ escapes, ! exceptions (the last matching pattern wins), and a
 /// pattern matching a parent directory excludes everything below it.
-class dockerignore {
+class BERTH_API dockerignore {
  public:
   dockerignore() = default;
   /// Parses the text of a .dockerignore (comments, blank lines, leading '/').
@@ -362,19 +394,22 @@ class dockerignore {
 template <class CompletionToken>
 auto async_write_build_context(build_upload& upload, std::filesystem::path dir,
                                build_context_options opts, CompletionToken&& token);
-/// Blocking form (not on the thread that runs the client's executor).
-result<std::uint64_t> write_build_context(build_upload& upload, const std::filesystem::path& dir,
-                                          build_context_options opts = {});
+/// Blocking; on failure sets ec. Not on the thread that runs the client's executor.
+BERTH_API std::uint64_t write_build_context(build_upload& upload, const std::filesystem::path& dir,
+                                            std::error_code& ec, build_context_options opts = {});
+/// Blocking; throws berth::error on failure.
+BERTH_API std::uint64_t write_build_context(build_upload& upload, const std::filesystem::path& dir,
+                                            build_context_options opts = {});
 
 /// Streams a directory as a tar to any sink (the core of write_build_context): sink is
 /// called with consecutive pieces of the archive; an error it returns stops the walk.
-result<std::uint64_t> write_context_tar(
+BERTH_API result<std::uint64_t> write_context_tar(
     const std::filesystem::path& dir, const build_context_options& opts,
     const std::function<std::error_code(std::string_view)>& sink);
 
 namespace detail {
 #define BERTH_ENGINE_OP(OP) \
-  asio::awaitable<result<op::OP::result_type>> execute(std::shared_ptr<state> s, op::OP op, call_options opts);
+  BERTH_API asio::awaitable<result<op::OP::result_type>> execute(std::shared_ptr<state> s, op::OP op, call_options opts);
 BERTH_ENGINE_OP(image_list)
 BERTH_ENGINE_OP(image_create_pull)
 BERTH_ENGINE_OP(image_create_import)
@@ -396,16 +431,16 @@ BERTH_ENGINE_OP(build_prune)
 #undef BERTH_ENGINE_OP
 
 template <class Record>
-asio::awaitable<result<progress_summary>> drain_progress(progress_stream<Record>* s);
-asio::awaitable<result<std::uint64_t>> write_build_context_async(build_upload* upload,
-                                                                std::filesystem::path dir,
-                                                                build_context_options opts);
+BERTH_API asio::awaitable<result<progress_summary>> drain_progress(
+    std::shared_ptr<detail::progress_state<Record>> s);
+BERTH_API asio::awaitable<result<std::uint64_t>> write_build_context_async(
+    std::shared_ptr<http::request_writer> upload, std::filesystem::path dir, build_context_options opts);
 }  // namespace detail
 
 template <class Record, class CompletionToken>
 auto async_drain(progress_stream<Record>& s, CompletionToken&& token) {
   return berth::detail::initiate<progress_summary>(
-      s.get_executor(), [p = &s] { return detail::drain_progress(p); },
+      s.get_executor(), [st = s.state()] { return detail::drain_progress(st); },
       std::forward<CompletionToken>(token));
 }
 
@@ -414,8 +449,8 @@ auto async_write_build_context(build_upload& upload, std::filesystem::path dir,
                                build_context_options opts, CompletionToken&& token) {
   return berth::detail::initiate<std::uint64_t>(
       upload.get_executor(),
-      [u = &upload, dir = std::move(dir), opts = std::move(opts)] {
-        return detail::write_build_context_async(u, dir, opts);
+      [w = upload.shared_writer(), dir = std::move(dir), opts = std::move(opts)] {
+        return detail::write_build_context_async(w, dir, opts);
       },
       std::forward<CompletionToken>(token));
 }

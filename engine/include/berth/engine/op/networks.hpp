@@ -16,6 +16,7 @@
 #include "berth/core/result.hpp"
 #include "berth/engine/models.hpp"
 #include "berth/engine/types.hpp"
+#include "berth/core/export.hpp"
 
 namespace berth::engine {
 
@@ -26,14 +27,14 @@ struct state;
 namespace op {
 
 /// GET /networks.
-struct network_list {
+struct BERTH_API network_list {
   using result_type = std::vector<network_summary>;
   static constexpr std::string_view operation_id = "NetworkList";
   engine::filters filters{};  ///< dangling, driver, id, label, name, scope, type.
 };
 
 /// GET /networks/{id}.
-struct network_inspect {
+struct BERTH_API network_inspect {
   using result_type = engine::network_inspect;
   static constexpr std::string_view operation_id = "NetworkInspect";
   std::string id{};                   ///< Id or name.
@@ -42,14 +43,14 @@ struct network_inspect {
 };
 
 /// POST /networks/create. result: the new network's id and a warning.
-struct network_create {
+struct BERTH_API network_create {
   using result_type = network_create_response;
   static constexpr std::string_view operation_id = "NetworkCreate";
   network_create_body body{};  ///< Name, Driver, Internal, IPAM, Labels...
 };
 
 /// POST /networks/{id}/connect: connect a container to a network.
-struct network_connect {
+struct BERTH_API network_connect {
   using result_type = empty;
   static constexpr std::string_view operation_id = "NetworkConnect";
   std::string id{};                   ///< The network.
@@ -57,7 +58,7 @@ struct network_connect {
 };
 
 /// POST /networks/{id}/disconnect.
-struct network_disconnect {
+struct BERTH_API network_disconnect {
   using result_type = empty;
   static constexpr std::string_view operation_id = "NetworkDisconnect";
   std::string id{};                   ///< The network.
@@ -65,14 +66,14 @@ struct network_disconnect {
 };
 
 /// DELETE /networks/{id}.
-struct network_delete {
+struct BERTH_API network_delete {
   using result_type = empty;
   static constexpr std::string_view operation_id = "NetworkDelete";
   std::string id{};
 };
 
 /// POST /networks/prune: delete unused networks.
-struct network_prune {
+struct BERTH_API network_prune {
   using result_type = network_prune_response;
   static constexpr std::string_view operation_id = "NetworkPrune";
   engine::filters filters{};  ///< until, label, label!.
@@ -82,7 +83,7 @@ struct network_prune {
 
 namespace detail {
 #define BERTH_ENGINE_OP(OP) \
-  asio::awaitable<result<op::OP::result_type>> execute(std::shared_ptr<state> s, op::OP op, call_options opts);
+  BERTH_API asio::awaitable<result<op::OP::result_type>> execute(std::shared_ptr<state> s, op::OP op, call_options opts);
 BERTH_ENGINE_OP(network_list)
 BERTH_ENGINE_OP(network_inspect)
 BERTH_ENGINE_OP(network_create)

@@ -19,6 +19,7 @@
 #include "berth/engine/streams.hpp"
 #include "berth/engine/types.hpp"
 #include "berth/http/client.hpp"
+#include "berth/core/export.hpp"
 
 namespace berth::engine {
 
@@ -29,14 +30,14 @@ struct state;
 namespace op {
 
 /// GET /plugins.
-struct plugin_list {
+struct BERTH_API plugin_list {
   using result_type = std::vector<plugin>;
   static constexpr std::string_view operation_id = "PluginList";
   engine::filters filters{};  ///< capability, enable.
 };
 
 /// GET /plugins/privileges: what a plugin asks for before it is pulled.
-struct get_plugin_privileges {
+struct BERTH_API get_plugin_privileges {
   using result_type = std::vector<plugin_privilege>;
   static constexpr std::string_view operation_id = "GetPluginPrivileges";
   std::string remote{};  ///< The plugin's image reference.
@@ -45,7 +46,7 @@ struct get_plugin_privileges {
 /// POST /plugins/pull: pull and install a plugin, granting privileges. result: the pull
 /// progress as JSON records (read to eof; a failure comes as an error record). No head
 /// deadline applies unless the caller sets one.
-struct plugin_pull {
+struct BERTH_API plugin_pull {
   using result_type = record_stream;
   static constexpr std::string_view operation_id = "PluginPull";
   std::string remote{};                     ///< The plugin's image reference.
@@ -55,14 +56,14 @@ struct plugin_pull {
 };
 
 /// GET /plugins/{name}/json.
-struct plugin_inspect {
+struct BERTH_API plugin_inspect {
   using result_type = plugin;
   static constexpr std::string_view operation_id = "PluginInspect";
   std::string name{};
 };
 
 /// DELETE /plugins/{name}. result: the removed plugin.
-struct plugin_delete {
+struct BERTH_API plugin_delete {
   using result_type = plugin;
   static constexpr std::string_view operation_id = "PluginDelete";
   std::string name{};
@@ -70,7 +71,7 @@ struct plugin_delete {
 };
 
 /// POST /plugins/{name}/enable.
-struct plugin_enable {
+struct BERTH_API plugin_enable {
   using result_type = empty;
   static constexpr std::string_view operation_id = "PluginEnable";
   std::string name{};
@@ -78,7 +79,7 @@ struct plugin_enable {
 };
 
 /// POST /plugins/{name}/disable.
-struct plugin_disable {
+struct BERTH_API plugin_disable {
   using result_type = empty;
   static constexpr std::string_view operation_id = "PluginDisable";
   std::string name{};
@@ -87,7 +88,7 @@ struct plugin_disable {
 
 /// POST /plugins/{name}/upgrade: replace a (disabled) plugin with another image. result:
 /// the pull progress as JSON records.
-struct plugin_upgrade {
+struct BERTH_API plugin_upgrade {
   using result_type = record_stream;
   static constexpr std::string_view operation_id = "PluginUpgrade";
   std::string name{};
@@ -99,14 +100,14 @@ struct plugin_upgrade {
 /// POST /plugins/create: create a plugin from a tar of its rootfs and config.json. The tar
 /// is streamed by the caller through the returned writer; finish it with
 /// engine::finish_put_archive (or request_writer::finish and engine::check_answer).
-struct plugin_create {
+struct BERTH_API plugin_create {
   using result_type = http::request_writer;
   static constexpr std::string_view operation_id = "PluginCreate";
   std::string name{};  ///< The new plugin's name (a reference, tag optional).
 };
 
 /// POST /plugins/{name}/push. result: the push progress as JSON records.
-struct plugin_push {
+struct BERTH_API plugin_push {
   using result_type = record_stream;
   static constexpr std::string_view operation_id = "PluginPush";
   std::string name{};
@@ -114,7 +115,7 @@ struct plugin_push {
 };
 
 /// POST /plugins/{name}/set: configure a (disabled) plugin: "KEY=value", "mount.source=...".
-struct plugin_set {
+struct BERTH_API plugin_set {
   using result_type = empty;
   static constexpr std::string_view operation_id = "PluginSet";
   std::string name{};
@@ -125,7 +126,7 @@ struct plugin_set {
 
 namespace detail {
 #define BERTH_ENGINE_OP(OP) \
-  asio::awaitable<result<op::OP::result_type>> execute(std::shared_ptr<state> s, op::OP op, call_options opts);
+  BERTH_API asio::awaitable<result<op::OP::result_type>> execute(std::shared_ptr<state> s, op::OP op, call_options opts);
 BERTH_ENGINE_OP(plugin_list)
 BERTH_ENGINE_OP(get_plugin_privileges)
 BERTH_ENGINE_OP(plugin_pull)

@@ -23,6 +23,7 @@
 #include "berth/engine/streams.hpp"
 #include "berth/engine/types.hpp"
 #include "berth/http/client.hpp"
+#include "berth/core/export.hpp"
 
 namespace berth::engine {
 
@@ -36,28 +37,28 @@ namespace op {
 
 /// POST /swarm/init: make this daemon the first manager of a new swarm. result: the
 /// node's id.
-struct swarm_init {
+struct BERTH_API swarm_init {
   using result_type = std::string;
   static constexpr std::string_view operation_id = "SwarmInit";
   swarm_init_body body{};  ///< ListenAddr, AdvertiseAddr, DefaultAddrPool, Spec...
 };
 
 /// POST /swarm/join: join an existing swarm.
-struct swarm_join {
+struct BERTH_API swarm_join {
   using result_type = empty;
   static constexpr std::string_view operation_id = "SwarmJoin";
   swarm_join_body body{};  ///< RemoteAddrs, JoinToken, ListenAddr, AdvertiseAddr...
 };
 
 /// POST /swarm/leave.
-struct swarm_leave {
+struct BERTH_API swarm_leave {
   using result_type = empty;
   static constexpr std::string_view operation_id = "SwarmLeave";
   bool force = false;  ///< Leave even as the last manager (the swarm is lost).
 };
 
 /// POST /swarm/update.
-struct swarm_update {
+struct BERTH_API swarm_update {
   using result_type = empty;
   static constexpr std::string_view operation_id = "SwarmUpdate";
   std::int64_t version = 0;  ///< The swarm's Version.Index.
@@ -68,20 +69,20 @@ struct swarm_update {
 };
 
 /// GET /swarm/unlockkey.
-struct swarm_unlockkey {
+struct BERTH_API swarm_unlockkey {
   using result_type = swarm_unlockkey_response;
   static constexpr std::string_view operation_id = "SwarmUnlockkey";
 };
 
 /// POST /swarm/unlock: unlock a locked manager.
-struct swarm_unlock {
+struct BERTH_API swarm_unlock {
   using result_type = empty;
   static constexpr std::string_view operation_id = "SwarmUnlock";
   swarm_unlock_body body{};
 };
 
 /// GET /swarm.
-struct swarm_inspect {
+struct BERTH_API swarm_inspect {
   using result_type = engine::swarm;
   static constexpr std::string_view operation_id = "SwarmInspect";
 };
@@ -89,21 +90,21 @@ struct swarm_inspect {
 // --- Nodes ---------------------------------------------------------------------------
 
 /// GET /nodes.
-struct node_list {
+struct BERTH_API node_list {
   using result_type = std::vector<node>;
   static constexpr std::string_view operation_id = "NodeList";
   engine::filters filters{};  ///< id, label, membership, name, node.label, role.
 };
 
 /// GET /nodes/{id}.
-struct node_inspect {
+struct BERTH_API node_inspect {
   using result_type = node;
   static constexpr std::string_view operation_id = "NodeInspect";
   std::string id{};  ///< Id or name.
 };
 
 /// DELETE /nodes/{id}.
-struct node_delete {
+struct BERTH_API node_delete {
   using result_type = empty;
   static constexpr std::string_view operation_id = "NodeDelete";
   std::string id{};
@@ -111,7 +112,7 @@ struct node_delete {
 };
 
 /// POST /nodes/{id}/update.
-struct node_update {
+struct BERTH_API node_update {
   using result_type = empty;
   static constexpr std::string_view operation_id = "NodeUpdate";
   std::string id{};
@@ -122,7 +123,7 @@ struct node_update {
 // --- Services ------------------------------------------------------------------------
 
 /// GET /services.
-struct service_list {
+struct BERTH_API service_list {
   using result_type = std::vector<service>;
   static constexpr std::string_view operation_id = "ServiceList";
   engine::filters filters{};  ///< id, label, mode, name.
@@ -130,7 +131,7 @@ struct service_list {
 };
 
 /// POST /services/create.
-struct service_create {
+struct BERTH_API service_create {
   using result_type = service_create_response;
   static constexpr std::string_view operation_id = "ServiceCreate";
   service_create_body body{};
@@ -140,7 +141,7 @@ struct service_create {
 };
 
 /// GET /services/{id}.
-struct service_inspect {
+struct BERTH_API service_inspect {
   using result_type = service;
   static constexpr std::string_view operation_id = "ServiceInspect";
   std::string id{};
@@ -148,14 +149,14 @@ struct service_inspect {
 };
 
 /// DELETE /services/{id}.
-struct service_delete {
+struct BERTH_API service_delete {
   using result_type = empty;
   static constexpr std::string_view operation_id = "ServiceDelete";
   std::string id{};
 };
 
 /// POST /services/{id}/update.
-struct service_update {
+struct BERTH_API service_update {
   using result_type = service_update_response;
   static constexpr std::string_view operation_id = "ServiceUpdate";
   std::string id{};
@@ -167,7 +168,7 @@ struct service_update {
 };
 
 /// GET /services/{id}/logs as a pull-driven output stream.
-struct service_logs {
+struct BERTH_API service_logs {
   using result_type = output_stream;
   static constexpr std::string_view operation_id = "ServiceLogs";
   std::string id{};
@@ -186,21 +187,21 @@ struct service_logs {
 // --- Tasks ---------------------------------------------------------------------------
 
 /// GET /tasks.
-struct task_list {
+struct BERTH_API task_list {
   using result_type = std::vector<task>;
   static constexpr std::string_view operation_id = "TaskList";
   engine::filters filters{};  ///< desired-state, id, label, name, node, service.
 };
 
 /// GET /tasks/{id}.
-struct task_inspect {
+struct BERTH_API task_inspect {
   using result_type = task;
   static constexpr std::string_view operation_id = "TaskInspect";
   std::string id{};
 };
 
 /// GET /tasks/{id}/logs as a pull-driven output stream.
-struct task_logs {
+struct BERTH_API task_logs {
   using result_type = output_stream;
   static constexpr std::string_view operation_id = "TaskLogs";
   std::string id{};
@@ -217,35 +218,35 @@ struct task_logs {
 // --- Secrets -------------------------------------------------------------------------
 
 /// GET /secrets.
-struct secret_list {
+struct BERTH_API secret_list {
   using result_type = std::vector<secret>;
   static constexpr std::string_view operation_id = "SecretList";
   engine::filters filters{};  ///< id, label, name, names.
 };
 
 /// POST /secrets/create. result: the new secret's id.
-struct secret_create {
+struct BERTH_API secret_create {
   using result_type = id_response;
   static constexpr std::string_view operation_id = "SecretCreate";
   secret_create_body body{};  ///< Name, Labels, Data (standard base64), Driver, Templating.
 };
 
 /// GET /secrets/{id}.
-struct secret_inspect {
+struct BERTH_API secret_inspect {
   using result_type = secret;
   static constexpr std::string_view operation_id = "SecretInspect";
   std::string id{};
 };
 
 /// DELETE /secrets/{id}.
-struct secret_delete {
+struct BERTH_API secret_delete {
   using result_type = empty;
   static constexpr std::string_view operation_id = "SecretDelete";
   std::string id{};
 };
 
 /// POST /secrets/{id}/update. Only Labels may change.
-struct secret_update {
+struct BERTH_API secret_update {
   using result_type = empty;
   static constexpr std::string_view operation_id = "SecretUpdate";
   std::string id{};
@@ -256,35 +257,35 @@ struct secret_update {
 // --- Configs -------------------------------------------------------------------------
 
 /// GET /configs.
-struct config_list {
+struct BERTH_API config_list {
   using result_type = std::vector<config>;
   static constexpr std::string_view operation_id = "ConfigList";
   engine::filters filters{};  ///< id, label, name, names.
 };
 
 /// POST /configs/create. result: the new config's id.
-struct config_create {
+struct BERTH_API config_create {
   using result_type = id_response;
   static constexpr std::string_view operation_id = "ConfigCreate";
   config_create_body body{};  ///< Name, Labels, Data (standard base64), Templating.
 };
 
 /// GET /configs/{id}.
-struct config_inspect {
+struct BERTH_API config_inspect {
   using result_type = config;
   static constexpr std::string_view operation_id = "ConfigInspect";
   std::string id{};
 };
 
 /// DELETE /configs/{id}.
-struct config_delete {
+struct BERTH_API config_delete {
   using result_type = empty;
   static constexpr std::string_view operation_id = "ConfigDelete";
   std::string id{};
 };
 
 /// POST /configs/{id}/update. Only Labels may change.
-struct config_update {
+struct BERTH_API config_update {
   using result_type = empty;
   static constexpr std::string_view operation_id = "ConfigUpdate";
   std::string id{};
@@ -298,7 +299,7 @@ struct config_update {
 /// BuildKit's gRPC session. Unsupported by berth: it has no HTTP/2 or gRPC stack to speak
 /// on such a connection, so running this fails with berth::errc::unsupported (reason in
 /// diagnostics) without contacting the daemon.
-struct session {
+struct BERTH_API session {
   using result_type = http::hijacked_stream;
   static constexpr std::string_view operation_id = "Session";
 };
@@ -307,7 +308,7 @@ struct session {
 
 namespace detail {
 #define BERTH_ENGINE_OP(OP) \
-  asio::awaitable<result<op::OP::result_type>> execute(std::shared_ptr<state> s, op::OP op, call_options opts);
+  BERTH_API asio::awaitable<result<op::OP::result_type>> execute(std::shared_ptr<state> s, op::OP op, call_options opts);
 BERTH_ENGINE_OP(swarm_init)
 BERTH_ENGINE_OP(swarm_join)
 BERTH_ENGINE_OP(swarm_leave)

@@ -1,4 +1,5 @@
-// System operations: ping, version, info, data usage, events, auth.
+// System operations: ping, version, info, data usage, events, auth. One op struct per
+// operationId, run through engine::client; events come as a pull-driven event_stream.
 #pragma once
 
 #include <memory>
@@ -12,6 +13,7 @@
 
 #include "berth/core/async.hpp"
 #include "berth/core/call_options.hpp"
+#include "berth/core/export.hpp"
 #include "berth/core/result.hpp"
 #include "berth/engine/api_version.hpp"
 #include "berth/engine/models.hpp"
@@ -25,7 +27,7 @@ struct state;
 }
 
 /// What a daemon's ping says about it (from the response headers).
-struct ping_result {
+struct BERTH_API ping_result {
   api_version api{};                  ///< Api-Version: the daemon's newest API version.
   std::string os_type{};                ///< Ostype: "linux" or "windows".
   bool experimental = false;          ///< Docker-Experimental.
@@ -38,7 +40,7 @@ struct ping_result {
 /// each record into an event_message. Pull-driven like every stream: nothing is read until
 /// the caller asks. A stream opened without `until` lasts until closed; with `until` it
 /// ends (asio::error::eof) after the last event before that time.
-class event_stream {
+class BERTH_API event_stream {
  public:
   using executor_type = record_stream::executor_type;
 
@@ -59,6 +61,8 @@ class event_stream {
   }
   /// The next event, blocking; on failure sets ec and returns an empty event.
   event_message next(std::error_code& ec);
+  /// Blocking; throws berth::error on failure, and at the end (asio::error::eof).
+  event_message next();
 
   /// Closes the connection (a pending read completes with an error).
   void close() noexcept { records_.close(); }
@@ -73,33 +77,33 @@ class event_stream {
 namespace op {
 
 /// GET /_ping. Unversioned: it works before negotiation and is what negotiation uses.
-struct system_ping {
+struct BERTH_API system_ping {
   using result_type = ping_result;
   static constexpr std::string_view operation_id = "SystemPing";
 };
 
 /// HEAD /_ping: the same headers without a body. Falls back to GET when a proxy refuses
 /// HEAD (405).
-struct system_ping_head {
+struct BERTH_API system_ping_head {
   using result_type = ping_result;
   static constexpr std::string_view operation_id = "SystemPingHead";
 };
 
 /// GET /version: the daemon's version, API range, OS, components.
-struct system_version {
+struct BERTH_API system_version {
   using result_type = engine::system_version;
   static constexpr std::string_view operation_id = "SystemVersion";
 };
 
 /// GET /info: system-wide information (registered runtimes, storage driver, swarm state...).
-struct system_info {
+struct BERTH_API system_info {
   using result_type = engine::system_info;
   static constexpr std::string_view operation_id = "SystemInfo";
 };
 
 /// GET /system/df: disk usage of images, containers, volumes and build cache. Computing it
 /// may take a while: no head deadline applies unless the caller sets one.
-struct system_data_usage {
+struct BERTH_API system_data_usage {
   using result_type = system_data_usage_response;
   static constexpr std::string_view operation_id = "SystemDataUsage";
   /// Object types to compute: container, image, volume, build-cache (API 1.42+; empty:
@@ -109,7 +113,7 @@ struct system_data_usage {
 
 /// GET /events as a pull-driven stream of typed events. Without `until` the stream lasts
 /// until closed, so no head or idle deadline applies unless the caller sets one.
-struct system_events {
+struct BERTH_API system_events {
   using result_type = event_stream;
   static constexpr std::string_view operation_id = "SystemEvents";
   std::optional<std::string> since{};  ///< UNIX seconds (with fraction) or a Go duration.
@@ -121,7 +125,7 @@ struct system_events {
 
 /// POST /auth: check registry credentials (docker login). result: Status and, when the
 /// registry issues one, an IdentityToken; empty when the daemon answers 204.
-struct system_auth {
+struct BERTH_API system_auth {
   using result_type = auth_response;
   static constexpr std::string_view operation_id = "SystemAuth";
   auth_config body{};  ///< username, password, serveraddress.
@@ -130,20 +134,20 @@ struct system_auth {
 }  // namespace op
 
 namespace detail {
-asio::awaitable<result<engine::system_version>> execute(std::shared_ptr<state> s,
+BERTH_API asio::awaitable<result<engine::system_version>> execute(std::shared_ptr<state> s,
                                                         op::system_version op, call_options opts);
-asio::awaitable<result<engine::system_info>> execute(std::shared_ptr<state> s, op::system_info op,
+BERTH_API asio::awaitable<result<engine::system_info>> execute(std::shared_ptr<state> s, op::system_info op,
                                                      call_options opts);
-asio::awaitable<result<system_data_usage_response>> execute(std::shared_ptr<state> s,
+BERTH_API asio::awaitable<result<system_data_usage_response>> execute(std::shared_ptr<state> s,
                                                             op::system_data_usage op,
                                                             call_options opts);
-asio::awaitable<result<event_stream>> execute(std::shared_ptr<state> s, op::system_events op,
+BERTH_API asio::awaitable<result<event_stream>> execute(std::shared_ptr<state> s, op::system_events op,
                                               call_options opts);
-asio::awaitable<result<auth_response>> execute(std::shared_ptr<state> s, op::system_auth op,
+BERTH_API asio::awaitable<result<auth_response>> execute(std::shared_ptr<state> s, op::system_auth op,
                                                call_options opts);
-asio::awaitable<result<ping_result>> execute(std::shared_ptr<state> s, op::system_ping op,
+BERTH_API asio::awaitable<result<ping_result>> execute(std::shared_ptr<state> s, op::system_ping op,
                                              call_options opts);
-asio::awaitable<result<ping_result>> execute(std::shared_ptr<state> s, op::system_ping_head op,
+BERTH_API asio::awaitable<result<ping_result>> execute(std::shared_ptr<state> s, op::system_ping_head op,
                                              call_options opts);
 }  // namespace detail
 

@@ -16,6 +16,7 @@
 #include "berth/engine/api_version.hpp"
 #include "berth/engine/models.hpp"
 #include "berth/engine/types.hpp"
+#include "berth/core/export.hpp"
 
 namespace berth::engine {
 
@@ -26,21 +27,21 @@ struct state;
 namespace op {
 
 /// GET /volumes.
-struct volume_list {
+struct BERTH_API volume_list {
   using result_type = volume_list_response;
   static constexpr std::string_view operation_id = "VolumeList";
   engine::filters filters{};  ///< dangling, driver, label, name.
 };
 
 /// POST /volumes/create. ClusterVolumeSpec needs API 1.42 (field_unsupported before).
-struct volume_create {
+struct BERTH_API volume_create {
   using result_type = volume;
   static constexpr std::string_view operation_id = "VolumeCreate";
   volume_create_request body{};  ///< Name, Driver, DriverOpts, Labels.
 };
 
 /// GET /volumes/{name}.
-struct volume_inspect {
+struct BERTH_API volume_inspect {
   using result_type = volume;
   static constexpr std::string_view operation_id = "VolumeInspect";
   std::string name{};
@@ -48,7 +49,7 @@ struct volume_inspect {
 
 /// PUT /volumes/{name}: update a cluster volume. API 1.42+: on an older negotiated version
 /// it fails with engine::error::operation_unsupported without a request.
-struct volume_update {
+struct BERTH_API volume_update {
   using result_type = empty;
   static constexpr std::string_view operation_id = "VolumeUpdate";
   static constexpr api_version since{1, 42};
@@ -58,7 +59,7 @@ struct volume_update {
 };
 
 /// DELETE /volumes/{name}.
-struct volume_delete {
+struct BERTH_API volume_delete {
   using result_type = empty;
   static constexpr std::string_view operation_id = "VolumeDelete";
   std::string name{};
@@ -66,7 +67,7 @@ struct volume_delete {
 };
 
 /// POST /volumes/prune: delete unused volumes.
-struct volume_prune {
+struct BERTH_API volume_prune {
   using result_type = volume_prune_response;
   static constexpr std::string_view operation_id = "VolumePrune";
   engine::filters filters{};  ///< label, label!, all (API 1.42+).
@@ -76,7 +77,7 @@ struct volume_prune {
 
 namespace detail {
 #define BERTH_ENGINE_OP(OP) \
-  asio::awaitable<result<op::OP::result_type>> execute(std::shared_ptr<state> s, op::OP op, call_options opts);
+  BERTH_API asio::awaitable<result<op::OP::result_type>> execute(std::shared_ptr<state> s, op::OP op, call_options opts);
 BERTH_ENGINE_OP(volume_list)
 BERTH_ENGINE_OP(volume_create)
 BERTH_ENGINE_OP(volume_inspect)
