@@ -2,6 +2,7 @@
 // unary operation of berth::containerd::op.
 #include <cstdlib>
 
+#include "berth/core/offload.hpp"
 #include "berth/containerd/client.hpp"
 #include "state.hpp"
 
@@ -615,7 +616,16 @@ std::string env_or(const char* name, std::string fallback) {
 }
 
 std::shared_ptr<detail::connection> connect(const std::string& address, int max_message) {
-  auto c = std::make_shared<detail::connection>();
+  // The last client copy lets go of the connection on whatever thread it runs, perhaps a
+  // caller's event loop: the channel is released on a worker thread instead, once the
+  // calls gRPC still holds are done (5 s at most). At exit the worker pool finishes that
+  // before gRPC goes away.
+  std::shared_ptr<detail::connection> c(new detail::connection, [](detail::connection* p) {
+    berth::detail::run_on_workers([p] {
+      p->inflight->wait_idle(std::chrono::seconds(5));
+      delete p;
+    });
+  });
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(max_message);
   args.SetMaxSendMessageSize(max_message);

@@ -1,5 +1,5 @@
-// Private: what the pull and the tarball import share. Both run blocking on a thread of
-// their own (run_on_thread) and use berth's operations through `blocking`; blobs go into
+// Private: what the pull and the tarball import share. Both run blocking on one of berth's
+// worker threads (run_on_thread) and use berth's operations through `blocking`; blobs go into
 // the content store through a Content.Write stream (write_blob, store_bytes), under a
 // lease (make_lease / lease_holder) until the image record references them; layers are
 // unpacked into the snapshotter by chain id (unpack_image).
@@ -18,12 +18,14 @@
 #include <asio/post.hpp>
 
 #include "berth/containerd/error.hpp"
+#include "berth/core/offload.hpp"
 #include "manifest.hpp"
 #include "state.hpp"
 
 namespace berth::containerd::detail {
 
-/// Runs f(cancel) on a thread of its own; completes with its result on the awaiting
+/// Runs f(cancel) on one of berth's worker threads (a pull or import is blocking work:
+/// registry downloads, reading an archive); completes with its result on the awaiting
 /// coroutine's executor. Terminal cancellation sets cancel.
 template <class T, class F>
 auto run_on_thread(const F& f) {
@@ -38,11 +40,11 @@ auto run_on_thread(const F& f) {
         // f holds the client state: it dies on this thread before the completion is posted.
         auto fp = std::make_unique<F>(std::move(f));
         foreign_completion<decltype(handler)> fc(std::move(handler));
-        std::thread([fp = std::move(fp), cancel, fc = std::move(fc)]() mutable {
+        asio::post(berth::detail::worker_pool(), [fp = std::move(fp), cancel, fc = std::move(fc)]() mutable {
           result<T> r = (*fp)(*cancel);
           fp.reset();
           fc.complete(std::move(r));
-        }).detach();
+        });
       },
       asio::use_awaitable);
 }

@@ -44,9 +44,10 @@ namespace task_types = ::containerd::v1::types;
 /// The channel and one stub per service; shared by every client copy.
 /// The calls gRPC still holds objects of (a unary call's context and messages, a stream's
 /// reactor): gRPC destroys them on its own threads, possibly after berth's completion has
-/// run and the caller has moved on. The connection waits for them before it lets the
-/// channel go, so that a program that ends right after its last call (the berth command)
-/// does not tear gRPC down under a callback that is still unwinding.
+/// run and the caller has moved on. The channel is let go only after them (on a worker
+/// thread, see connect() in client.cpp), so that a program that ends right after its last
+/// call (the berth command) does not tear gRPC down under a callback that is still
+/// unwinding.
 class inflight_calls {
  public:
   class guard {
@@ -77,10 +78,10 @@ class inflight_calls {
   int n_ = 0;
 };
 
+/// Released through worker_pool() after inflight->wait_idle (bounded: a stream still open
+/// elsewhere has been cancelled by its owner's destructor, and gRPC ends such a call within
+/// milliseconds); its destructor never waits.
 struct connection {
-  /// Bounded: a stream still open elsewhere has been cancelled by its owner's destructor,
-  /// and gRPC ends such a call within milliseconds.
-  ~connection() { inflight->wait_idle(std::chrono::seconds(5)); }
   std::shared_ptr<inflight_calls> inflight = std::make_shared<inflight_calls>();
   std::shared_ptr<grpc::Channel> channel;
   std::unique_ptr<api::containers::Containers::Stub> containers;

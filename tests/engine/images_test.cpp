@@ -1,9 +1,9 @@
 // The image, build and distribution operations against the real dockerd and the loopback
-// registry (127.0.0.1:5000, plain HTTP): push and pull with progress records, typed pull
+// registry ($BERTH_REGISTRY, plain HTTP): push and pull with progress records, typed pull
 // failures, builds from a directory (.dockerignore honoured) and from a tarball, save and
 // load, import, commit, history, search's error path, distribution inspect.
 //
-// Every image is tagged berth-test/<stem>-<pid>-<n> (or 127.0.0.1:5000/...) and deleted at
+// Every image is tagged berth-test/<stem>-<pid>-<n> (or <registry>/...) and deleted at
 // the end, also when a check fails; berth-test/busybox:latest is only read and tagged.
 #include <doctest/doctest.h>
 
@@ -392,7 +392,7 @@ TEST_CASE("search has no internet here: a typed error within the deadline") {
   std::error_code ec;
   // The term names the loopback registry, so the daemon asks it (it has no v1 search)
   // rather than resolving index.docker.io through the host's resolver.
-  auto r = c.run(op::image_search{.term = "127.0.0.1:5000/busybox", .limit = 1}, ec,
+  auto r = c.run(op::image_search{.term = registry_host + "/busybox", .limit = 1}, ec,
                  {.timeouts = {.total = 30s}, .diag = &diag});
   CHECK(ec);
   CHECK(!berth::is_timeout(ec));

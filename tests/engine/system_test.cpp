@@ -1,6 +1,6 @@
 // System, network, volume, swarm and plugin operations against the real dockerd (API
 // 1.41, runtimes kata and runc, --bridge=none, not in a swarm, a loopback registry
-// without auth on 127.0.0.1:5000). Everything created is labelled berth.test=<name> and
+// without auth at $BERTH_REGISTRY). Everything created is labelled berth.test=<name> and
 // removed; nothing else is touched. The daemon must never join a swarm: no SwarmInit or
 // SwarmJoin here.
 #include <doctest/doctest.h>
@@ -168,14 +168,14 @@ TEST_CASE("events with since and until: a finite stream") {
 }
 
 TEST_CASE("auth against the loopback registry") {
-  // The registry on 127.0.0.1:5000 has no auth: the daemon pings /v2/, gets 200 without a
-  // challenge, and reports the login as succeeded (loopback is an insecure registry, so
-  // plain HTTP is allowed).
+  // The loopback registry ($BERTH_REGISTRY) has no auth: the daemon pings /v2/, gets 200
+  // without a challenge, and reports the login as succeeded (loopback is an insecure
+  // registry, so plain HTTP is allowed).
   auto c = test::docker();
   engine::op::system_auth op;
   op.body.username = "berth";
   op.body.password = "berth";
-  op.body.serveraddress = "127.0.0.1:5000";
+  op.body.serveraddress = test::engine_env("BERTH_REGISTRY", "127.0.0.1:5000");
   berth::diagnostics d;
   std::error_code ec;
   auto r = c.run(op, ec, {.diag = &d});

@@ -3,11 +3,14 @@
 // f on one of berth's worker threads and resumes the coroutine on its own executor with
 // f's result. The event loop (the caller's, or a client's own io_context) never blocks.
 //
-// The workers (two threads) start on the first offload and live until the process exits;
-// they run nothing but what offload hands them and touch no process-wide state.
+// The workers (four threads) start on the first use and live until the process exits
+// (joined then, after the work they were given); they run nothing but what berth hands
+// them (offload, a containerd pull or import, the release of a gRPC channel) and touch no
+// process-wide state. More work waits for a free worker.
 #pragma once
 
 #include <exception>
+#include <functional>
 #include <type_traits>
 #include <utility>
 
@@ -26,6 +29,11 @@ namespace berth::detail {
 
 /// berth's worker threads for blocking work (started on first use).
 BERTH_API asio::thread_pool& worker_pool();
+
+/// Runs f on a worker thread when the workers are running, else right here (before the
+/// first use, or during static destruction at exit): for releases that must not block
+/// the caller but must still happen.
+BERTH_API void run_on_workers(std::function<void()> f);
 
 /// Runs f() on a worker thread; the awaiting coroutine resumes on its own executor with
 /// f's result (f's exception is rethrown there). f must not capture references to objects
