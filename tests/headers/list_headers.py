@@ -3,7 +3,7 @@
 <layer>/include-relative paths (berth/engine/client.hpp). Used by tests/headers at
 configure time and by check_headers.py.
 
-Usage: list_headers.py SOURCE_ROOT LAYER...   (LAYER: lib config engine containerd kata)
+Usage: list_headers.py SOURCE_ROOT LAYER...   (LAYER: lib config engine containerd kata apple)
 """
 import os
 import sys
