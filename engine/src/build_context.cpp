@@ -11,6 +11,7 @@
 
 #include "berth/core/asio_compat.hpp"
 #include "berth/core/offload.hpp"
+#include "berth/io/tar.hpp"
 #include <asio/use_awaitable.hpp>
 
 #include "berth/engine/op/images.hpp"
@@ -149,64 +150,7 @@ bool dockerignore::excluded(std::string_view path_in) const {
 
 namespace {
 
-constexpr std::size_t block = 512;
-
-void octal(char* field, std::size_t width, std::uint64_t v) {
-  // width-1 octal digits and a NUL.
-  for (std::size_t i = width - 1; i-- > 0;) {
-    field[i] = static_cast<char>('0' + (v & 7));
-    v >>= 3;
-  }
-  field[width - 1] = '\0';
-}
-
-void put_str(char* field, std::size_t width, std::string_view s) {
-  std::memcpy(field, s.data(), std::min(width, s.size()));
-}
-
-std::string pax_record(std::string_view key, std::string_view value) {
-  // "<len> key=value\n", len counting itself.
-  std::size_t body = 1 + key.size() + 1 + value.size() + 1;
-  std::size_t len = body + 1;
-  while (std::to_string(len).size() + body != len) ++len;
-  return std::to_string(len) + " " + std::string(key) + "=" + std::string(value) + "\n";
-}
-
-std::string header_block(std::string_view name, char type, std::uint32_t mode, std::uint64_t size,
-                         std::int64_t mtime, std::string_view link) {
-  char h[block] = {};
-  put_str(h, 100, name);
-  octal(h + 100, 8, mode & 07777);
-  octal(h + 108, 8, 0);
-  octal(h + 116, 8, 0);
-  octal(h + 124, 12, size);
-  octal(h + 136, 12, static_cast<std::uint64_t>(mtime < 0 ? 0 : mtime));
-  std::memset(h + 148, ' ', 8);
-  h[156] = type;
-  put_str(h + 157, 100, link);
-  std::memcpy(h + 257, "ustar\0" "00", 8);
-  unsigned sum = 0;
-  for (unsigned char c : h) sum += c;
-  octal(h + 148, 7, sum);
-  h[155] = ' ';
-  return std::string(h, block);
-}
-
-/// The header blocks of one entry (a PAX header first when a name or link is too long).
-std::string entry_header(const std::string& name, char type, std::uint32_t mode, std::uint64_t size,
-                         std::int64_t mtime, const std::string& link) {
-  std::string out;
-  if (name.size() > 99 || link.size() > 99) {
-    std::string pax;
-    if (name.size() > 99) pax += pax_record("path", name);
-    if (link.size() > 99) pax += pax_record("linkpath", link);
-    out += header_block("././@PaxHeader", 'x', 0644, pax.size(), mtime, {});
-    out += pax;
-    out.append((block - pax.size() % block) % block, '\0');
-  }
-  out += header_block(name.substr(0, 99), type, mode, size, mtime, link.substr(0, 99));
-  return out;
-}
+constexpr std::size_t block = io::tar_block;
 
 /// Walks a context directory entry by entry (depth first), skipping what .dockerignore
 /// excludes; only the stack of open directories is held.
@@ -249,9 +193,9 @@ class context_walker {
       if (!skip) {
         entry e;
         if (is_dir) {
-          e.header = entry_header(rel + "/", '5', st.st_mode, 0, st.st_mtime, {});
+          e.header = io::tar_entry_header(rel + "/", '5', st.st_mode, 0, st.st_mtime, {});
         } else if (S_ISREG(st.st_mode)) {
-          e.header = entry_header(rel, '0', st.st_mode, static_cast<std::uint64_t>(st.st_size), st.st_mtime, {});
+          e.header = io::tar_entry_header(rel, '0', st.st_mode, static_cast<std::uint64_t>(st.st_size), st.st_mtime, {});
           e.file = path;
           e.size = static_cast<std::uint64_t>(st.st_size);
         } else if (S_ISLNK(st.st_mode)) {
@@ -262,7 +206,7 @@ class context_walker {
             return std::nullopt;
           }
           target.resize(static_cast<std::size_t>(n));
-          e.header = entry_header(rel, '2', st.st_mode, 0, st.st_mtime, target);
+          e.header = io::tar_entry_header(rel, '2', st.st_mode, 0, st.st_mtime, target);
         }
         if (!e.header.empty()) out = std::move(e);
       }
@@ -308,7 +252,7 @@ result<std::uint64_t> write_context_tar(const std::filesystem::path& dir, const 
       left -= got;
       if (auto ec = emit(std::string_view(buf.data(), got))) return unexpected(ec);
     }
-    std::size_t pad = (block - e->size % block) % block;
+    std::size_t pad = io::tar_padding(e->size);
     if (pad) {
       static const char zeros[block] = {};
       if (auto ec = emit(std::string_view(zeros, pad))) return unexpected(ec);
@@ -373,7 +317,7 @@ asio::awaitable<result<std::uint64_t>> write_build_context_async(
       if (ec2) co_return unexpected(ec2);
       total += got;
     }
-    std::size_t pad = (block - e->size % block) % block;
+    std::size_t pad = io::tar_padding(e->size);
     if (pad) {
       auto [ec3, n3] = co_await upload->async_write(asio::buffer(zeros, pad), tuple_awaitable);
       if (ec3) co_return unexpected(ec3);

@@ -684,12 +684,19 @@ asio::awaitable<result<exec_result>> execute(std::shared_ptr<state> s, op::exec_
   }
 
   if (x->timed_out) {
+    // A result: the output so far is kept; how the process was killed is in diag.
     berth::diagnostics out_diag = x->kill_diag;
     out_diag.set_message("exec ran longer than " +
                          std::to_string(eo.timeout ? eo.timeout->count() : 0) + " ms; " +
                          out_diag.message);
     put_diag(user_diag, out_diag);
-    co_return unexpected(error::exec_timeout);
+    exec_result r;
+    r.exit_code = -1;
+    r.timed_out = true;
+    r.stdout_data = std::move(x->sink.out);
+    r.stderr_data = std::move(x->sink.err);
+    r.output_truncated = x->sink.truncated;
+    co_return r;
   }
   if (cancelled) {
     put_message(user_diag, "exec " + t.exec_id + " cancelled; its processes were killed if it ran");

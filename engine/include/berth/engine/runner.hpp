@@ -100,8 +100,8 @@ struct BERTH_API exec_options {
   bool privileged = false;
   /// Bytes sent to the process's stdin, which is then half-closed.
   std::optional<std::string> stdin_data{};
-  /// Kill the process when it runs longer than this and fail with
-  /// engine::error::exec_timeout. Docker has no exec kill, so berth marks every exec
+  /// Kill the process when it runs longer than this; the result then says timed_out and
+  /// keeps the output so far (it is not an error). Docker has no exec kill, so berth marks every exec
   /// with an environment variable BERTH_EXEC_TOKEN=\<random\> and, to kill it, runs a
   /// second exec in the container (as the same user; it needs sh, tr, grep and kill in the
   /// image) that SIGKILLs every process carrying that token: the process and the children
@@ -110,18 +110,20 @@ struct BERTH_API exec_options {
   /// whole container is killed if kill_container_fallback is set. The same kill ends the
   /// process of a cancelled or failed exec_run.
   std::optional<std::chrono::milliseconds> timeout{};
-  /// Kill the container when the process cannot be killed on its own.
-  bool kill_container_fallback = true;
+  /// Kill the container when the process cannot be killed on its own (off by default: a
+  /// timed-out exec leaves the container running).
+  bool kill_container_fallback = false;
   /// Where the output goes.
   output_sink output{};
 };
 
-/// What exec_run reports. A non-zero exit code is a result, not an error.
+/// What exec_run reports. A non-zero exit code and a timeout are results, not errors.
 struct BERTH_API exec_result {
-  std::int64_t exit_code = 0;
+  std::int64_t exit_code = 0;   ///< -1 when the process timed out (it was killed).
   std::string stdout_data{};
   std::string stderr_data{};
   bool output_truncated = false;
+  bool timed_out = false;       ///< exec_options::timeout ran out; the output is what came.
 };
 
 /// What ensure_container reports.
