@@ -153,4 +153,15 @@ long long parse_count(std::string_view text, std::string_view what) {
   return v;
 }
 
+ulimit_value parse_ulimit(std::string_view text) {
+  auto [name, limits] = split_key_value(text, "--ulimit");
+  auto colon = limits.find(':');
+  ulimit_value u;
+  u.name = name;
+  u.soft = parse_count(std::string_view(limits).substr(0, colon), "--ulimit " + name);
+  u.hard = colon == std::string::npos ? u.soft : parse_count(std::string_view(limits).substr(colon + 1), "--ulimit " + name);
+  if (u.soft > u.hard) throw usage_error("berth: --ulimit " + name + ": the soft limit is above the hard one");
+  return u;
+}
+
 }  // namespace berth::cli

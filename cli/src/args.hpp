@@ -69,4 +69,12 @@ std::pair<std::string, std::string> split_key_value(std::string_view text, std::
 /// Parses a non-negative decimal integer; throws usage_error naming `what`.
 long long parse_count(std::string_view text, std::string_view what);
 
+/// A --ulimit NAME=SOFT[:HARD] (HARD defaults to SOFT).
+struct ulimit_value {
+  std::string name{};
+  long long soft = 0, hard = 0;
+};
+/// Parses a --ulimit value; throws usage_error.
+ulimit_value parse_ulimit(std::string_view text);
+
 }  // namespace berth::cli

@@ -14,6 +14,8 @@
 #include <utility>
 #include <vector>
 
+#include "args.hpp"
+
 namespace berth::cli {
 
 /// Exit codes of berth's own failures (a container's exit code is passed on as is).
@@ -44,8 +46,9 @@ struct ps_request {
 };
 
 struct run_request {
-  bool rm = false, detach = false, interactive = false, tty = false;
+  bool rm = false, detach = false, interactive = false, tty = false, init = false, privileged = false;
   std::optional<std::string> name{}, workdir{}, user{}, network{};
+  std::vector<ulimit_value> ulimits{};
   std::vector<std::string> env{};      ///< KEY=VALUE
   std::vector<std::string> volumes{};  ///< SRC:DST[:ro]
   std::map<std::string, std::string> labels{};
@@ -134,11 +137,5 @@ std::unique_ptr<backend> make_docker_backend(const global_options& g);
 
 /// The containerd backend (containerd_backend.cpp, built with the containerd backend only).
 std::unique_ptr<backend> make_containerd_backend(const global_options& g);
-
-/// The hidden command the runc shim runs for run -d and start with --engine containerd:
-/// `berth _berth-containerd-log FILE` records the container's output (binary:// stdio).
-inline constexpr std::string_view containerd_logger_command = "_berth-containerd-log";
-/// Its body (containerd_backend.cpp).
-int containerd_logger_main(const char* path);
 
 }  // namespace berth::cli

@@ -5,12 +5,11 @@
 // - A container's id is its name (--name, else 16 random hex digits).
 // - run in the foreground reads the task's stdio through FIFOs (berth::containerd::process);
 //   the stopped task is kept (ps -a shows its exit code, wait prints it) until rm.
-// - containerd keeps no logs. run -d and start give the task binary:// stdio (the runc
-//   shim's logging-binary protocol): the shim starts this very berth as
-//   `berth _berth-containerd-log FILE`, which records stdout and stderr, apart and byte for
-//   byte, with a timestamp per chunk, into FILE (the container's label berth.log names it).
-//   logs reads that file; a container run in the foreground has no logs (its output went to
-//   the caller). rm and sweep delete the file.
+// - containerd keeps no logs. run -d and start start the task with the library's log
+//   capture (berth/containerd/logs.hpp: the runc shim runs berth's logger program, which
+//   records stdout and stderr apart, byte for byte, with a timestamp per chunk, into a file
+//   under the state folder); logs reads it through a log_reader; a container run in the
+//   foreground has no logs (its output went to the caller). rm and sweep delete the file.
 // - The client runs on an io_context driven by one runner thread; the commands use the
 //   blocking forms from the main thread (and from the threads that pump stderr and forward
 //   stdin; the client serialises them on its strand).
@@ -69,8 +68,6 @@ namespace ctrd = berth::containerd;
 namespace cop = berth::containerd::op;
 using namespace std::chrono_literals;
 
-/// The label naming a container's log file (set for run -d and start).
-constexpr const char* log_label = "berth.log";
 
 std::string describe(const std::error_code& ec, const berth::diagnostics& diag) {
   if (!diag.message.empty()) return diag.message;
@@ -135,21 +132,6 @@ std::string json_labels(const ctrd::labels& l) {
   return s + "}";
 }
 
-/// Percent-encoding for the binary:// URI (Go's url package decodes path and query).
-std::string url_escape(std::string_view s, bool keep_slash) {
-  std::string o;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || (keep_slash && c == '/')) {
-      o += static_cast<char>(c);
-    } else {
-      char b[4];
-      std::snprintf(b, sizeof b, "%%%02X", c);
-      o += b;
-    }
-  }
-  return o;
-}
-
 /// The first field of an event's payload when it is a string (the name, key or digest of
 /// image, snapshot, namespace and content events, which berth does not decode).
 std::string first_string_field(const std::string& v) {
@@ -208,51 +190,6 @@ std::filesystem::path state_dir() {
   if (const char* x = std::getenv("XDG_STATE_HOME"); x && *x == '/') return std::filesystem::path(x) / "berth";
   if (const char* h = std::getenv("HOME"); h && *h == '/') return std::filesystem::path(h) / ".local/state/berth";
   return "/tmp/berth-" + std::to_string(::getuid());
-}
-
-std::string self_exe() {
-  std::error_code ec;
-  auto p = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (ec) throw command_error{"cannot find berth's own binary (/proc/self/exe): " + ec.message()};
-  return p.string();
-}
-
-// ---- the log file: records of [stream:1][nanos:8][size:4][data] ---------------------
-
-struct log_record {
-  int stream = 1;  ///< 1 stdout, 2 stderr.
-  std::int64_t nanos = 0;
-  std::string data;
-};
-
-/// Reads the complete records of path from offset on (offset advances past them).
-std::vector<log_record> read_records(const std::string& path, std::uint64_t& offset) {
-  std::vector<log_record> out;
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return out;
-  std::string buf;
-  char chunk[65536];
-  for (;;) {
-    ssize_t n = ::pread(fd, chunk, sizeof chunk, static_cast<off_t>(offset + buf.size()));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    buf.append(chunk, static_cast<std::size_t>(n));
-  }
-  ::close(fd);
-  std::size_t pos = 0;
-  while (buf.size() - pos >= 13) {
-    std::uint32_t size;
-    std::memcpy(&size, buf.data() + pos + 9, 4);
-    if (buf.size() - pos - 13 < size) break;
-    log_record r;
-    r.stream = buf[pos] == 2 ? 2 : 1;
-    std::memcpy(&r.nanos, buf.data() + pos + 1, 8);
-    r.data.assign(buf.data() + pos + 13, size);
-    out.push_back(std::move(r));
-    pos += 13 + size;
-  }
-  offset += pos;
-  return out;
 }
 
 /// Writes records to fds 1 and 2, with a timestamp at the start of each line when asked.
@@ -434,25 +371,23 @@ class containerd_backend final : public backend {
     o.cwd = r.workdir.value_or("");
     o.user = r.user.value_or("");
     o.terminal = r.tty;
+    o.init = r.init;
+    o.privileged = r.privileged;
+    for (const auto& u : r.ulimits)
+      o.ulimits.push_back({u.name, static_cast<std::uint64_t>(u.soft), static_cast<std::uint64_t>(u.hard)});
     o.labels = r.labels;
-    o.labels.erase(log_label);
+    o.labels.erase(ctrd::log_path_label);
     if (g_.runtime) o.runtime = {runtime_name(*g_.runtime), {}};
     for (const auto& v : r.volumes) o.mounts.push_back(parse_volume(v));
-    std::string log_path;
-    if (r.detach) {
-      log_path = log_path_of(o.id);
-      o.labels[log_label] = log_path;
-    }
     create_container(o);
     const std::string id = o.id;
 
     if (r.detach) {
       try {
-        start_logged(id, log_path, r.tty);
+        call(cop::start_container{.id = id, .log = ctrd::log_options{.path = log_path_of(id)}}, "start " + id);
       } catch (...) {
         std::error_code e;
-        client_->remove_container(id, e);
-        remove_log(log_path);
+        client_->run(cop::remove_container{.id = id, .force = true}, e);
         throw;
       }
       write_all(1, id + "\n");
@@ -489,6 +424,26 @@ class containerd_backend final : public backend {
     spec.user = r.user.value_or("");
     spec.terminal = r.tty;
     std::error_code ec;
+    if (!r.interactive && !r.tty) {
+      // The library's exec to completion: output as it comes; after --timeout the exec's
+      // whole process tree is killed (the container runs on) and berth exits 124 with the
+      // output so far already written.
+      ctrd::run_options ro;
+      ro.on_output = [](ctrd::output which, std::string_view data) {
+        write_all(which == ctrd::output::stderr_stream ? 2 : 1, data);
+      };
+      if (r.timeout_seconds) ro.timeout = std::chrono::seconds(*r.timeout_seconds);
+      berth::diagnostics diag;
+      ro.diag = &diag;
+      auto res = client_->exec_run(r.id, spec, ro, ec);
+      if (ec == ctrd::pull_errc::bad_user) throw command_error{user_error(spec.user)};
+      if (ec) fail(ec, diag, "exec");
+      if (res.timed_out)
+        throw command_error{"exec: timed out after " + std::to_string(*r.timeout_seconds) +
+                                " s; the process and its children were killed",
+                            124};
+      return static_cast<int>(res.exit_code);
+    }
     std::string exec_id = "exec-" + random_hex(12);
     auto proc = std::make_shared<ctrd::process>(
         client_->exec(r.id, exec_id, spec, {.stdin_ = r.interactive, .terminal = r.tty, .capture = true}, ec));
@@ -507,62 +462,24 @@ class containerd_backend final : public backend {
   }
 
   int logs(const logs_request& r) override {
-    auto c = get_container(r.id);
-    auto it = c.labels.find(log_label);
-    if (it == c.labels.end())
+    ctrd::log_read_options o;
+    o.follow = r.follow;
+    if (r.since) o.since = ctrd::time_point(std::chrono::seconds(*r.since));
+    if (r.tail && *r.tail != "all") o.tail = static_cast<std::size_t>(std::stoll(*r.tail));
+    std::error_code ec;
+    berth::diagnostics diag;
+    auto reader = client_->run(cop::open_logs{.id = r.id, .options = o}, ec, {.diag = &diag});
+    if (ec == ctrd::pull_errc::no_log_capture)
       throw command_error{"logs: " + r.id +
                           " has no logs: containerd keeps none, and berth records only the output of containers it "
                           "started detached (run -d, start)"};
-    const std::string path = it->second;
-    std::int64_t since = r.since ? *r.since * 1'000'000'000 : std::numeric_limits<std::int64_t>::min();
-    std::uint64_t offset = 0;
-    auto records = read_records(path, offset);
-    std::erase_if(records, [&](const log_record& x) { return x.nanos < since; });
+    if (ec) fail(ec, diag, "logs " + r.id);
     log_printer printer(r.timestamps);
-    if (r.tail && *r.tail != "all") {
-      // The last N lines of both streams, in the order they were written.
-      std::size_t n = static_cast<std::size_t>(std::stoll(*r.tail));
-      struct line {
-        int stream;
-        std::int64_t nanos;
-        std::string text;
-        bool complete;
-      };
-      std::vector<line> lines;
-      std::optional<std::size_t> open[2];
-      for (const auto& rec : records) {
-        std::size_t pos = 0;
-        int k = rec.stream == 2 ? 1 : 0;
-        while (pos < rec.data.size()) {
-          auto nl = rec.data.find('\n', pos);
-          std::size_t end = nl == std::string::npos ? rec.data.size() : nl + 1;
-          if (!open[k]) {
-            lines.push_back({rec.stream, rec.nanos, {}, false});
-            open[k] = lines.size() - 1;
-          }
-          lines[*open[k]].text.append(rec.data, pos, end - pos);
-          if (nl != std::string::npos) open[k].reset();
-          pos = end;
-        }
-      }
-      std::size_t first = lines.size() > n ? lines.size() - n : 0;
-      for (std::size_t i = first; i < lines.size(); ++i)
-        if (!printer.print(lines[i].stream, lines[i].nanos, lines[i].text)) return 0;
-    } else {
-      for (const auto& rec : records)
-        if (!printer.print(rec.stream, rec.nanos, rec.data)) return 0;
-    }
-    if (!r.follow) return 0;
-    // Follow until the task is no longer running and the log has stopped growing.
-    auto quiet_since = std::chrono::steady_clock::now();
     for (;;) {
-      auto more = read_records(path, offset);
-      for (const auto& rec : more)
-        if (rec.nanos >= since && !printer.print(rec.stream, rec.nanos, rec.data)) return 0;
-      auto now = std::chrono::steady_clock::now();
-      if (!more.empty()) quiet_since = now;
-      if (now - quiet_since > 300ms && !is_running(r.id)) return 0;
-      std::this_thread::sleep_for(100ms);
+      auto e = reader.next(ec);
+      if (ec == asio::error::eof) return 0;
+      if (ec) fail(ec, diag, "logs " + r.id);
+      if (!printer.print(e.stream == ctrd::output::stderr_stream ? 2 : 1, unix_nanos(e.time), e.data)) return 0;
     }
   }
 
@@ -661,19 +578,11 @@ class containerd_backend final : public backend {
   }
 
   int tag(const std::string& source, const std::string& target) override {
-    std::string src = normalize(source), dst = normalize(target);
     std::error_code ec;
     berth::diagnostics diag;
-    auto img = client_->run(cop::image_get{.name = src}, ec, {.diag = &diag});
+    client_->run(cop::tag_image{.source = normalize(source), .target = normalize(target)}, ec, {.diag = &diag});
     if (ctrd::is_not_found(ec)) throw command_error{"no such image: " + source};
     if (ec) fail(ec, diag, "tag");
-    ctrd::image copy{.name = dst, .labels = img.labels, .target = img.target};
-    client_->run(cop::image_create{.image = copy}, ec, {.diag = &diag});
-    if (ctrd::is_already_exists(ec)) {
-      call(cop::image_update{.image = copy, .update_mask = {}}, "tag");
-    } else if (ec) {
-      fail(ec, diag, "tag");
-    }
     return 0;
   }
 
@@ -782,22 +691,9 @@ class containerd_backend final : public backend {
   }
 
   int sweep(const std::map<std::string, std::string>& labels) override {
-    std::string f;
-    for (const auto& [k, v] : labels) f += (f.empty() ? "" : ",") + ("labels." + filter_quote(k) + "==" + filter_quote(v));
-    auto list = call(cop::container_list{.filters = {f}});
-    int code = 0;
-    for (const auto& c : list) {
-      std::error_code ec;
-      client_->remove_container(c.id, ec);
-      if (ec) {
-        write_all(2, "berth: sweep: container " + c.id + ": " + ec.message() + "\n");
-        code = exit_failure;
-        continue;
-      }
-      if (auto it = c.labels.find(log_label); it != c.labels.end()) remove_log(it->second);
-      write_all(1, "container " + c.id + "\n");
-    }
-    return code;
+    auto swept = call(cop::sweep{.selector = labels}, "sweep");
+    for (const auto& id : swept.containers) write_all(1, "container " + id + "\n");
+    return 0;
   }
 
  private:
@@ -823,8 +719,7 @@ class containerd_backend final : public backend {
   }
 
   static std::string user_error(const std::string& user) {
-    return "--user " + user + ": with --engine containerd give a numeric uid[:gid] (berth does not read the image's "
-                              "/etc/passwd)";
+    return "--user " + user + ": no such user (or group) in the container's /etc/passwd (/etc/group)";
   }
 
   static std::chrono::system_clock::time_point parse_time(const std::string& s, const std::string& what) {
@@ -881,12 +776,6 @@ class containerd_backend final : public backend {
     std::filesystem::create_directories(dir, ec);
     if (ec) throw command_error{"cannot create " + dir.string() + ": " + ec.message()};
     return (dir / (id + ".log")).string();
-  }
-
-  static void remove_log(const std::string& path) {
-    if (path.empty()) return;
-    std::error_code ec;
-    std::filesystem::remove(path, ec);
   }
 
   std::map<std::string, ctrd::process_info> task_map() {
@@ -956,6 +845,9 @@ class containerd_backend final : public backend {
     if (!ec) return;
     if (ctrd::is_already_exists(ec)) throw command_error{"the container name " + o.id + " is already in use"};
     if (ec == ctrd::pull_errc::bad_user) throw command_error{user_error(o.user)};
+    if (ec == ctrd::pull_errc::init_not_found) throw command_error{"--init: " + ec.message()};
+    if (ec == ctrd::errc::invalid_argument && !o.ulimits.empty())
+      throw command_error{"creating the container: a --ulimit names no resource limit Linux has"};
     if (ec == ctrd::pull_errc::image_not_unpacked)
       throw command_error{"image " + o.image + " is not unpacked: pull it again (berth --engine containerd pull " +
                           o.image + ")"};
@@ -1010,72 +902,30 @@ class containerd_backend final : public backend {
     }
   }
 
-  /// Creates the task of id with its stdio going to berth's logger, and starts it.
-  void start_logged(const std::string& id, const std::string& log_path, bool terminal) {
-    auto c = get_container(id);
-    cop::snapshot_mounts sm{.snapshotter = c.snapshotter.empty() ? std::string("overlayfs") : c.snapshotter,
-                            .key = c.snapshot_key};
-    auto rootfs = call(std::move(sm), "start " + id);
-    std::string uri = "binary://" + url_escape(self_exe(), true) + "?" + std::string(containerd_logger_command) + "=" +
-                      url_escape(log_path, false);
-    call(cop::task_create{.container_id = id, .rootfs = std::move(rootfs), .stdout_path = uri, .stderr_path = uri,
-                          .terminal = terminal},
-         "start " + id);
-    std::error_code ec;
-    berth::diagnostics diag;
-    client_->run(cop::task_start{.container_id = id}, ec, {.diag = &diag});
-    if (ec) {
-      std::error_code e;
-      client_->run(cop::task_delete{.container_id = id}, e);
-      fail(ec, diag, "start " + id);
-    }
-  }
-
   /// start: a running task is left alone; a stopped one is replaced by a new task whose
-  /// output is logged.
+  /// output is logged (in the log it had, or a new one).
   void start_existing(const std::string& id) {
     auto c = get_container(id);
-    auto t = task_of(id);
-    if (t && t->status != ctrd::process_status::stopped) {
-      if (t->status == ctrd::process_status::created) call(cop::task_start{.container_id = id}, "start " + id);
-      return;
-    }
-    if (t) call(cop::task_delete{.container_id = id}, "start " + id);
-    std::string log_path;
-    if (auto it = c.labels.find(log_label); it != c.labels.end()) {
-      log_path = it->second;
-    } else {
-      log_path = log_path_of(id);
-      c.labels[log_label] = log_path;
-      call(cop::container_update{.container = c, .update_mask = {"labels"}}, "start " + id);
-    }
-    bool terminal = c.spec.value.find("\"terminal\":true") != std::string::npos;
-    start_logged(id, log_path, terminal);
+    std::optional<ctrd::log_options> log;
+    if (!c.labels.count(ctrd::log_path_label)) log = ctrd::log_options{.path = log_path_of(id)};
+    call(cop::start_container{.id = id, .log = log}, "start " + id);
   }
 
   void stop(const std::string& id, std::chrono::seconds grace) {
     get_container(id);
-    if (!is_running(id)) return;
-    call(cop::task_kill{.container_id = id, .signal = SIGTERM}, "stop " + id);
-    std::error_code ec;
-    berth::call_options o;
-    o.timeouts.total = std::chrono::duration_cast<std::chrono::milliseconds>(grace);
-    client_->run(cop::task_wait{.container_id = id}, ec, o);
-    if (!ec) return;
-    call(cop::task_kill{.container_id = id, .signal = SIGKILL, .all = true}, "stop " + id);
-    o.timeouts.total = std::chrono::seconds(30);
-    client_->run(cop::task_wait{.container_id = id}, ec, o);
-    if (ec) throw command_error{"stop " + id + ": the task did not exit: " + ec.message()};
+    call(cop::stop_container{.id = id, .signal = SIGTERM,
+                             .grace = std::chrono::duration_cast<std::chrono::milliseconds>(grace)},
+         "stop " + id);
   }
 
   void remove(const std::string& id, bool force) {
     auto c = get_container(id);
-    if (!force && is_running(id))
-      throw command_error{"cannot remove " + id + ": the container is running; stop it first or use rm -f"};
     std::error_code ec;
-    client_->remove_container(id, ec);
+    berth::diagnostics diag;
+    client_->run(cop::remove_container{.id = id, .force = force}, ec, {.diag = &diag});
+    if (ec == ctrd::pull_errc::container_running)
+      throw command_error{"cannot remove " + id + ": the container is running; stop it first or use rm -f"};
     if (ec) throw command_error{unreachable_or("rm " + id, ec)};
-    if (auto it = c.labels.find(log_label); it != c.labels.end()) remove_log(it->second);
   }
 
   std::uint32_t wait_exit(const std::string& id) {
@@ -1245,51 +1095,6 @@ class containerd_backend final : public backend {
 
 std::unique_ptr<backend> make_containerd_backend(const global_options& g) {
   return std::make_unique<containerd_backend>(g);
-}
-
-int containerd_logger_main(const char* path) {
-  // Started by the runc shim (binary:// stdio): fd 3 is the container's stdout, fd 4 its
-  // stderr, fd 5 tells the shim we are ready (closing it does). We end at the end of both.
-  std::signal(SIGTERM, SIG_IGN);
-  std::signal(SIGPIPE, SIG_IGN);
-  int out = ::open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-  ::close(5);
-  pollfd fds[2] = {{3, POLLIN, 0}, {4, POLLIN, 0}};
-  std::vector<char> buf(64 * 1024);
-  int open_fds = 2;
-  while (open_fds > 0) {
-    int n = ::poll(fds, 2, -1);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return 1;
-    }
-    for (int i = 0; i < 2; ++i) {
-      if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
-      ssize_t got = ::read(fds[i].fd, buf.data(), buf.size());
-      if (got < 0 && (errno == EINTR || errno == EAGAIN)) continue;
-      if (got <= 0) {
-        ::close(fds[i].fd);
-        fds[i].fd = -1;
-        --open_fds;
-        continue;
-      }
-      if (out < 0) continue;  // nowhere to log: drain, so that the container never blocks
-      char head[13];
-      head[0] = static_cast<char>(i + 1);
-      std::int64_t nanos =
-          std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
-              .count();
-      auto size = static_cast<std::uint32_t>(got);
-      std::memcpy(head + 1, &nanos, 8);
-      std::memcpy(head + 9, &size, 4);
-      // One write per record (O_APPEND): a reader never sees half a header.
-      std::string rec(head, 13);
-      rec.append(buf.data(), static_cast<std::size_t>(got));
-      write_all(out, rec);
-    }
-  }
-  if (out >= 0) ::close(out);
-  return 0;
 }
 
 }  // namespace berth::cli

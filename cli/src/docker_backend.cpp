@@ -201,6 +201,12 @@ class docker_backend final : public backend {
     if (g_.runtime) hc.runtime = *g_.runtime;
     if (r.network) hc.network_mode = *r.network;
     if (r.detach && r.rm) hc.auto_remove = true;
+    if (r.init) hc.init = true;
+    if (r.privileged) hc.privileged = true;
+    if (!r.ulimits.empty()) {
+      hc.ulimits.emplace();
+      for (const auto& u : r.ulimits) hc.ulimits->push_back({.name = u.name, .soft = u.soft, .hard = u.hard});
+    }
     b.host_config = hc;
 
     std::error_code ec;
@@ -671,7 +677,7 @@ class docker_backend final : public backend {
     std::error_code ec;
     berth::diagnostics diag;
     auto res = engine::exec_run(*client_, r.id, std::move(o), ec, {.diag = &diag});
-    if (ec == engine::error::exec_timeout)
+    if (!ec && res.timed_out)
       throw command_error{"exec: timed out after " + std::to_string(*r.timeout_seconds) +
                               " s; the process was killed",
                           124};

@@ -103,12 +103,17 @@ std::vector<command> commands() {
                             {"volume", 'v', "SRC:DST[:ro]", true, "Bind a host path (or volume; containerd: host paths only) into the container"},
                             {"label", 'l', "KEY=VALUE", true, "Set a label"},
                             workdir, user,
-                            {"network", 0, "NETWORK", false, "Network mode (default: the engine's; containerd: none only, loopback)"}},
+                            {"network", 0, "NETWORK", false, "Network mode (default: the engine's; containerd: none only, loopback)"},
+                            {"ulimit", 0, "NAME=SOFT[:HARD]", true, "Set a resource limit (e.g. nofile=1024:2048)"},
+                            {"init", 0, "", false, "Run an init process (tini) as PID 1 that reaps orphans"},
+                            {"privileged", 0, "", false, "Every capability and the host's devices"}},
                 .min_args = 1, .interspersed = false},
                [](backend& b, const parsed_args& a) {
                  run_request r{.rm = a.has("rm"), .detach = a.has("detach"), .interactive = a.has("interactive"),
-                               .tty = a.has("tty"), .name = a.value("name"), .workdir = a.value("workdir"),
+                               .tty = a.has("tty"), .init = a.has("init"), .privileged = a.has("privileged"),
+                               .name = a.value("name"), .workdir = a.value("workdir"),
                                .user = a.value("user"), .network = a.value("network")};
+                 for (const auto& u : a.values("ulimit")) r.ulimits.push_back(parse_ulimit(u));
                  for (const auto& e : a.values("env")) {
                    if (e.find('=') != std::string::npos) {
                      r.env.push_back(e);
@@ -288,9 +293,6 @@ int main_impl(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-#ifdef BERTH_CLI_CONTAINERD
-  if (argc == 3 && argv[1] == containerd_logger_command) return containerd_logger_main(argv[2]);
-#endif
   std::signal(SIGPIPE, SIG_IGN);
   try {
     return main_impl(argc, argv);

@@ -418,6 +418,18 @@ asio::awaitable<result<descriptor>> execute(std::shared_ptr<state> s, op::diff_a
   co_return from_proto(r->applied());
 }
 
+asio::awaitable<result<descriptor>> execute(std::shared_ptr<state> s, op::diff_compare o, call_options opts) {
+  api::diff::DiffRequest rq;
+  for (const auto& m : o.left) to_proto(m, rq.add_left());
+  for (const auto& m : o.right) to_proto(m, rq.add_right());
+  rq.set_media_type(o.media_type);
+  rq.set_ref(o.ref);
+  put_labels(o.labels, rq.mutable_labels());
+  auto r = co_await unary<api::diff::DiffResponse>(s, opts, std::move(rq), BERTH_CALL(diff, Diff), false);
+  if (!r) co_return unexpected(r.error());
+  co_return from_proto(r->diff());
+}
+
 asio::awaitable<result<lease>> execute(std::shared_ptr<state> s, op::lease_create o, call_options opts) {
   api::leases::CreateRequest rq;
   rq.set_id(o.id);
@@ -652,6 +664,8 @@ std::shared_ptr<detail::state> make_state(std::shared_ptr<execution_host> host, 
   s->address = o.address.empty() ? env_or("CONTAINERD_ADDRESS", "/run/containerd/containerd.sock") : o.address;
   s->ns = o.namespace_.empty() ? env_or("CONTAINERD_NAMESPACE", "default") : o.namespace_;
   s->timeout = o.timeout;
+  s->logger_path = std::move(o.logger_path);
+  s->init_path = std::move(o.init_path);
   s->conn = connect(s->address, o.max_message_size);
   return s;
 }

@@ -51,6 +51,12 @@ class pull_category_impl final : public std::error_category {
       case pull_errc::bad_user: return "user cannot be resolved";
       case pull_errc::exec_timeout: return "process timed out and was killed";
       case pull_errc::missing_blob: return "image archive lacks a blob";
+      case pull_errc::container_running: return "the container is running (stop it, or remove it with force)";
+      case pull_errc::config_conflict: return "a container with this id exists with another configuration";
+      case pull_errc::empty_selector: return "a sweep needs at least one label";
+      case pull_errc::no_log_capture: return "the container was not started with log capture";
+      case pull_errc::logger_not_found: return "berth's logger program (berth-containerd-log) was not found";
+      case pull_errc::init_not_found: return "no init program (docker-init or tini-static) was found for --init";
     }
     return "unknown pull error";
   }

@@ -2,6 +2,8 @@
 // leases, and the unpack of layers into the snapshotter.
 #include "image_store.hpp"
 
+#include "client_access.hpp"
+
 #include <openssl/evp.h>
 
 #include <chrono>
@@ -10,16 +12,6 @@
 #include <random>
 
 namespace berth::containerd {
-
-/// Lets the pull and the import build a client on a private state (client's constructor
-/// from a state is private to berth).
-struct client_access {
-  static client make(std::shared_ptr<detail::state> s) {
-    client c(client_options{.address = s->address, .namespace_ = s->ns});
-    c.state_ = std::move(s);
-    return c;
-  }
-};
 
 namespace detail {
 

@@ -270,12 +270,17 @@ result<std::string> parse_oci_layout(std::string_view json) {
 }
 
 std::string make_docker_manifest(const descriptor& config, const std::vector<descriptor>& layers) {
+  return make_manifest(media::docker_manifest, config, layers);
+}
+
+std::string make_manifest(std::string_view media_type, const descriptor& config,
+                          const std::vector<descriptor>& layers) {
   auto desc = [](const descriptor& d) {
     return "{\"mediaType\":\"" + d.media_type + "\",\"digest\":\"" + d.digest +
            "\",\"size\":" + std::to_string(d.size) + "}";
   };
   std::string out = "{\"schemaVersion\":2,\"mediaType\":\"";
-  out += media::docker_manifest;
+  out += media_type;
   out += "\",\"config\":" + desc(config) + ",\"layers\":[";
   for (std::size_t i = 0; i < layers.size(); ++i) out += (i ? "," : "") + desc(layers[i]);
   out += "]}";

@@ -97,5 +97,8 @@ result<std::string> parse_oci_layout(std::string_view json);
 /// A Docker schema2 manifest of config and layers (the bytes berth stores for a docker
 /// save image; the same input gives the same bytes, hence the same digest).
 std::string make_docker_manifest(const descriptor& config, const std::vector<descriptor>& layers);
+/// The same with another manifest media type (an OCI manifest).
+std::string make_manifest(std::string_view media_type, const descriptor& config,
+                          const std::vector<descriptor>& layers);
 
 }  // namespace berth::containerd::detail

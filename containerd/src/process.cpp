@@ -1,13 +1,16 @@
 // Tasks and execs with FIFO stdio, containers from images, and the run-to-completion
 // conveniences.
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <optional>
@@ -20,7 +23,9 @@
 #include <asio/posix/stream_descriptor.hpp>
 #include <asio/steady_timer.hpp>
 
+#include "berth/core/offload.hpp"
 #include "berth/io/fd_write.hpp"
+#include "image_store.hpp"
 #include "manifest.hpp"
 #include "spec_json.hpp"
 #include "state.hpp"
@@ -96,12 +101,7 @@ constexpr std::uint64_t bulk_threshold = 1u << 20;
 constexpr auto bulk_pause = std::chrono::milliseconds(2);
 constexpr int idle_polls = 8;
 
-std::string random_id(std::string_view prefix) {
-  static thread_local std::mt19937_64 rng{std::random_device{}()};
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(rng()));
-  return std::string(prefix) + buf;
-}
+std::string random_id(std::string_view prefix) { return std::string(prefix) + random_hex(); }
 
 /// Creates the FIFO directory and the FIFOs, and opens the read ends (before the task is
 /// created: Tasks.Create blocks until they are open).
@@ -392,6 +392,19 @@ asio::awaitable<result<process>> client::do_exec(std::shared_ptr<detail::state> 
   auto c = co_await detail::execute(s, std::move(get), opts);
   if (!c) co_return unexpected(c.error());
   spec.terminal = io.terminal;
+  if (!spec.user.empty() && !detail::parse_user(spec.user)) {
+    // A user by name: the container's own /etc/passwd (its active snapshot's folders).
+    op::snapshot_mounts sm{c->snapshotter.empty() ? std::string("overlayfs") : c->snapshotter, c->snapshot_key};
+    auto mounts = co_await detail::execute(s, std::move(sm), opts);
+    if (!mounts) co_return unexpected(mounts.error());
+    auto lookup = [dirs = detail::rootfs_dirs(*mounts), user = spec.user] {
+      std::vector<std::uint32_t> groups;  // an exec keeps the container's groups
+      return detail::resolve_user(dirs, user, groups);
+    };
+    auto resolved = co_await berth::detail::offload(std::move(lookup));
+    if (!resolved) co_return unexpected(resolved.error());
+    spec.user = *resolved;
+  }
   auto pj = detail::make_process(c->spec.value, spec);
   if (!pj) co_return unexpected(pj.error());
   auto p = detail::make_fifos(s, id, exec_id, io);
@@ -454,9 +467,18 @@ asio::awaitable<result<container>> client::do_create_container(std::shared_ptr<d
   std::string manifest_digest;
   auto cfg = co_await detail::image_config_of(s, *img, manifest_digest);
   if (!cfg) co_return unexpected(cfg.error());
-  auto spec = detail::make_spec(o, *cfg, s->ns);
-  if (!spec) co_return unexpected(spec.error());
   std::string parent = detail::chain_id(cfg->diff_ids, cfg->diff_ids.size());
+  if (o.init) {
+    // An init process (tini) as PID 1, as Docker's --init: the host's binary, bound in.
+    std::string init = detail::find_init(s->init_path);
+    if (init.empty()) co_return unexpected(pull_errc::init_not_found);
+    if (o.args.empty()) {
+      o.args = cfg->entrypoint;
+      o.args.insert(o.args.end(), cfg->cmd.begin(), cfg->cmd.end());
+    }
+    o.args.insert(o.args.begin(), {detail::init_target, "--"});
+    o.mounts.push_back({.type = "bind", .source = init, .target = detail::init_target, .read_only = true});
+  }
   // Until the container record references it, the new active snapshot is garbage to
   // containerd's GC (which any deletion in the namespace may start): prepare and create
   // under a lease (expiring by itself should this client die), deleted afterwards.
@@ -470,8 +492,25 @@ asio::awaitable<result<container>> client::do_create_container(std::shared_ptr<d
   if (!ls) co_return unexpected(ls.error());
   auto leased = std::make_shared<detail::state>(*s);
   leased->lease = ls->id;
-  any_value spec_value{oci_spec_type_url, std::move(*spec)};
-  auto r = co_await create_under_lease(leased, o, std::move(spec_value), parent, diag);
+  result<container> r = unexpected(berth::errc::internal);
+  // A user (or group) by name: looked up in the image's /etc/passwd and /etc/group.
+  std::string user = o.user.empty() ? cfg->user : o.user;
+  std::error_code uec;
+  if (!user.empty() && !detail::parse_user(user)) {
+    auto resolved = co_await detail::resolve_image_user(leased, o.snapshotter, parent, user, o.additional_gids);
+    if (resolved)
+      o.user = *resolved;
+    else
+      uec = resolved.error();
+  }
+  if (uec) {
+    r = unexpected(uec);
+  } else if (auto spec = detail::make_spec(o, *cfg, s->ns); !spec) {
+    r = unexpected(spec.error());
+  } else {
+    any_value spec_value{oci_spec_type_url, std::move(*spec)};
+    r = co_await create_under_lease(leased, o, std::move(spec_value), parent, diag);
+  }
   call_options cleanup;
   op::lease_delete ld{.id = ls->id};
   (void)co_await detail::execute(s, std::move(ld), cleanup);
@@ -606,13 +645,45 @@ asio::awaitable<void> feed(std::shared_ptr<detail::process_state> p, const std::
   if (!r && !err) err = r.error();
 }
 
+/// The host pids of root's process tree among the task's processes (containerd is local:
+/// Tasks.ListPids gives host pids), root first; children found through /proc/<pid>/stat.
+std::vector<std::uint32_t> process_tree(std::uint32_t root, const std::vector<pid_info>& pids) {
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> parent_of;  // (pid, ppid)
+  for (const auto& p : pids) {
+    std::FILE* f = std::fopen(("/proc/" + std::to_string(p.pid) + "/stat").c_str(), "r");
+    if (!f) continue;
+    char buf[512];
+    std::size_t n = std::fread(buf, 1, sizeof buf - 1, f);
+    std::fclose(f);
+    buf[n] = '\0';
+    // pid (comm) state ppid ...: comm may hold spaces and parentheses, so from the last ')'.
+    const char* close = std::strrchr(buf, ')');
+    unsigned ppid = 0;
+    char state = 0;
+    if (close && std::sscanf(close + 1, " %c %u", &state, &ppid) == 2) parent_of.emplace_back(p.pid, ppid);
+  }
+  std::vector<std::uint32_t> tree{root};
+  for (std::size_t i = 0; i < tree.size(); ++i)
+    for (const auto& [pid, ppid] : parent_of)
+      if (ppid == tree[i] && std::find(tree.begin(), tree.end(), pid) == tree.end()) tree.push_back(pid);
+  return tree;
+}
+
 asio::awaitable<void> kill_after(std::shared_ptr<asio::steady_timer> timer, std::shared_ptr<bool> timed_out,
                                  std::shared_ptr<detail::process_state> p) {
   auto [ec] = co_await timer->async_wait(detail::as_tuple_awaitable);
   if (ec) co_return;
   *timed_out = true;
-  op::task_kill o{p->container_id, p->exec_id, 9, p->exec_id.empty()};
   call_options opts;
+  if (!p->exec_id.empty() && p->pid != 0) {
+    // An exec: its children too (a shell's pipeline, a daemonised child), not the rest of
+    // the container. Snapshot the tree first, then kill it all at once.
+    op::task_pids list{p->container_id};
+    auto pids = co_await detail::execute(p->s, std::move(list), opts);
+    if (pids)
+      for (auto pid : process_tree(p->pid, *pids)) ::kill(static_cast<pid_t>(pid), SIGKILL);
+  }
+  op::task_kill o{p->container_id, p->exec_id, 9, p->exec_id.empty()};
   (void)co_await detail::execute(p->s, std::move(o), std::move(opts));
 }
 
@@ -633,10 +704,22 @@ asio::awaitable<result<run_result>> drive(std::shared_ptr<detail::process_state>
     timer = std::make_shared<asio::steady_timer>(p->s->executor(), *r.timeout);
     asio::co_spawn(p->s->executor(), kill_after(timer, timed_out, p), asio::detached);
   }
+  run_result result;
+  output_sink sink = r.on_output;
+  if (r.collect) {
+    // Keep the first r.collect bytes of each stream, give everything to the caller's sink.
+    sink = [&result, cap = *r.collect, user = r.on_output](output which, std::string_view data) {
+      auto& kept = which == output::stdout_stream ? result.stdout_data : result.stderr_data;
+      std::size_t room = cap > kept.size() ? cap - kept.size() : 0;
+      kept.append(data.substr(0, room));
+      if (data.size() > room) result.truncated = true;
+      if (user) user(which, data);
+    };
+  }
   std::error_code out_err, err_err, in_err;
   {
-    auto out_pump = pump(p, output::stdout_stream, r.on_output, out_err);
-    auto err_pump = pump(p, output::stderr_stream, r.on_output, err_err);
+    auto out_pump = pump(p, output::stdout_stream, sink, out_err);
+    auto err_pump = pump(p, output::stderr_stream, sink, err_err);
     auto in_feed = feed(p, r.stdin_data, in_err);
     auto all = std::move(out_pump) && std::move(err_pump) && std::move(in_feed);
     co_await std::move(all);
@@ -645,11 +728,16 @@ asio::awaitable<result<run_result>> drive(std::shared_ptr<detail::process_state>
   auto w = co_await detail::execute(p->s, std::move(wait), opts);
   if (timer) timer->cancel();
   if (!w) co_return unexpected(w.error());
-  if (*timed_out) co_return unexpected(pull_errc::exec_timeout);
-  if (out_err) co_return unexpected(out_err);
-  if (err_err) co_return unexpected(err_err);
-  if (in_err) co_return unexpected(in_err);
-  co_return run_result{w->status, w->exited_at};
+  result.exit_code = w->status;
+  result.exited_at = w->exited_at;
+  result.timed_out = *timed_out;
+  // A killed process breaks its pipes: what the streams say then is not the run's failure.
+  if (!result.timed_out) {
+    if (out_err) co_return unexpected(out_err);
+    if (err_err) co_return unexpected(err_err);
+    if (in_err && in_err != asio::error::broken_pipe) co_return unexpected(in_err);
+  }
+  co_return result;
 }
 
 }  // namespace

@@ -1,9 +1,17 @@
 // The OCI runtime spec berth generates: the defaults containerd's own client uses for a
 // Linux container (namespaces, mounts, capabilities, masked paths), the image config, and
 // the caller's options on top.
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <iterator>
 
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
@@ -33,8 +41,26 @@ const char* const all_caps[] = {
     "CAP_SYS_RAWIO", "CAP_SYS_CHROOT", "CAP_SYS_PTRACE", "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT",
     "CAP_SYS_NICE", "CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE",
     "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN",
-    "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ",
-};
+    "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF",
+    "CAP_CHECKPOINT_RESTORE",
+};  // in bit order: all_caps[n] is capability n
+
+/// The capabilities a privileged container gets: every one this host's kernel knows that
+/// berth's own bounding set holds (containerd is local and no more privileged than its
+/// clients here; asking runc for one the host lacks would fail the task's start).
+std::vector<std::string> host_caps() {
+  std::uint64_t bounding = ~std::uint64_t{0};
+  if (std::FILE* f = std::fopen("/proc/self/status", "r")) {
+    char line[256];
+    while (std::fgets(line, sizeof line, f))
+      if (std::strncmp(line, "CapBnd:", 7) == 0) bounding = std::strtoull(line + 7, nullptr, 16);
+    std::fclose(f);
+  }
+  std::vector<std::string> caps;
+  for (std::size_t bit = 0; bit < std::size(all_caps); ++bit)
+    if (bit < 64 && (bounding >> bit & 1)) caps.emplace_back(all_caps[bit]);
+  return caps;
+}
 
 const char* const masked_paths[] = {
     "/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list",
@@ -91,6 +117,53 @@ std::string to_json(const Value& v) {
   return {sb.GetString(), sb.GetSize()};
 }
 
+/// RLIMIT_X for "x", "RLIMIT_X" or "rlimit_x"; empty for a name setrlimit does not know.
+std::string rlimit_name(std::string_view n) {
+  std::string up(n);
+  for (auto& ch : up) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  if (up.rfind("RLIMIT_", 0) != 0) up = "RLIMIT_" + up;
+  static const char* const known[] = {"RLIMIT_AS", "RLIMIT_CORE", "RLIMIT_CPU", "RLIMIT_DATA",
+                                      "RLIMIT_FSIZE", "RLIMIT_LOCKS", "RLIMIT_MEMLOCK", "RLIMIT_MSGQUEUE",
+                                      "RLIMIT_NICE", "RLIMIT_NOFILE", "RLIMIT_NPROC", "RLIMIT_RSS",
+                                      "RLIMIT_RTPRIO", "RLIMIT_RTTIME", "RLIMIT_SIGPENDING", "RLIMIT_STACK"};
+  for (const char* k : known)
+    if (up == k) return up;
+  return {};
+}
+
+/// The host's device nodes under /dev (character and block), as OCI linux.devices
+/// entries: what a privileged container gets, as with Docker (the daemon is local).
+Value host_devices(doc_t::AllocatorType& a) {
+  Value out(rapidjson::kArrayType);
+  std::error_code ec;
+  for (auto it = std::filesystem::recursive_directory_iterator(
+           "/dev", std::filesystem::directory_options::skip_permission_denied, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+    const auto& path = it->path();
+    auto rel = path.string();
+    // Docker's choice: not the container's own pseudo-terminals, shm or mqueue.
+    if (rel.rfind("/dev/pts", 0) == 0 || rel.rfind("/dev/shm", 0) == 0 || rel.rfind("/dev/mqueue", 0) == 0 ||
+        rel == "/dev/console" || rel == "/dev/ptmx") {
+      if (it->is_directory(ec)) it.disable_recursion_pending();
+      continue;
+    }
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) != 0) continue;
+    const char* type = S_ISCHR(st.st_mode) ? "c" : S_ISBLK(st.st_mode) ? "b" : nullptr;
+    if (!type) continue;
+    Value d(rapidjson::kObjectType);
+    d.AddMember("path", sv(rel, a), a);
+    d.AddMember("type", Value(type, a), a);
+    d.AddMember("major", static_cast<std::int64_t>(major(st.st_rdev)), a);
+    d.AddMember("minor", static_cast<std::int64_t>(minor(st.st_rdev)), a);
+    d.AddMember("fileMode", static_cast<std::uint32_t>(st.st_mode & 07777), a);
+    d.AddMember("uid", static_cast<std::uint32_t>(st.st_uid), a);
+    d.AddMember("gid", static_cast<std::uint32_t>(st.st_gid), a);
+    out.PushBack(d, a);
+  }
+  return out;
+}
+
 Value capabilities(const std::vector<std::string>& caps, doc_t::AllocatorType& a) {
   Value c(rapidjson::kObjectType);
   for (const char* set : {"bounding", "effective", "permitted"}) c.AddMember(Value(set, a), str_array(caps, a), a);
@@ -134,7 +207,7 @@ result<std::string> make_spec(const container_options& o, const image_config& im
 
   std::vector<std::string> caps;
   if (o.privileged) {
-    caps.assign(std::begin(all_caps), std::end(all_caps));
+    caps = host_caps();
   } else {
     caps.assign(std::begin(default_caps), std::end(default_caps));
     for (const auto& c : o.cap_add)
@@ -147,6 +220,11 @@ result<std::string> make_spec(const container_options& o, const image_config& im
   Value u(rapidjson::kObjectType);
   u.AddMember("uid", user->first, a);
   u.AddMember("gid", user->second, a);
+  if (!o.additional_gids.empty()) {
+    Value gids(rapidjson::kArrayType);
+    for (auto g : o.additional_gids) gids.PushBack(g, a);
+    u.AddMember("additionalGids", gids, a);
+  }
   proc.AddMember("user", u, a);
   proc.AddMember("args", str_array(args, a), a);
   proc.AddMember("env", str_array(env, a), a);
@@ -154,11 +232,17 @@ result<std::string> make_spec(const container_options& o, const image_config& im
   proc.AddMember("cwd", sv(cwd, a), a);
   proc.AddMember("capabilities", capabilities(caps, a), a);
   Value rl(rapidjson::kArrayType);
-  Value nofile(rapidjson::kObjectType);
-  nofile.AddMember("type", "RLIMIT_NOFILE", a);
-  nofile.AddMember("hard", 1024, a);
-  nofile.AddMember("soft", 1024, a);
-  rl.PushBack(nofile, a);
+  std::vector<ulimit_spec> limits = o.ulimits;
+  if (limits.empty()) limits.push_back({"RLIMIT_NOFILE", 1024, 1024});
+  for (const auto& l : limits) {
+    std::string name = rlimit_name(l.name);
+    if (name.empty() || l.soft > l.hard) return unexpected(errc::invalid_argument);
+    Value v(rapidjson::kObjectType);
+    v.AddMember("type", sv(name, a), a);
+    v.AddMember("hard", l.hard, a);
+    v.AddMember("soft", l.soft, a);
+    rl.PushBack(v, a);
+  }
   proc.AddMember("rlimits", rl, a);
   proc.AddMember("noNewPrivileges", !o.privileged, a);
   d.AddMember("process", proc, a);
@@ -175,7 +259,9 @@ result<std::string> make_spec(const container_options& o, const image_config& im
   mounts.PushBack(mount_obj("/dev/pts", "devpts", "devpts",
                             {"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"}, a),
                   a);
-  mounts.PushBack(mount_obj("/dev/shm", "tmpfs", "shm", {"nosuid", "noexec", "nodev", "mode=1777", "size=65536k"}, a), a);
+  std::string shm = "size=" + (o.shm_size ? std::to_string(*o.shm_size) : std::string("65536k"));
+  if (o.shm_size && *o.shm_size <= 0) return unexpected(errc::invalid_argument);
+  mounts.PushBack(mount_obj("/dev/shm", "tmpfs", "shm", {"nosuid", "noexec", "nodev", "mode=1777", shm}, a), a);
   mounts.PushBack(mount_obj("/dev/mqueue", "mqueue", "mqueue", {"nosuid", "noexec", "nodev"}, a), a);
   mounts.PushBack(mount_obj("/sys", "sysfs", "sysfs",
                             o.privileged ? std::vector<std::string>{"nosuid", "noexec", "nodev"}
@@ -231,11 +317,18 @@ result<std::string> make_spec(const container_options& o, const image_config& im
   lx.AddMember("resources", res, a);
   Value nss(rapidjson::kArrayType);
   for (const char* t : {"pid", "ipc", "uts", "mount", "network"}) {
+    if (o.host_pid && std::string_view(t) == "pid") continue;  // the host's: no entry
     Value n(rapidjson::kObjectType);
     n.AddMember("type", Value(t, a), a);
     nss.PushBack(n, a);
   }
   lx.AddMember("namespaces", nss, a);
+  if (o.privileged) lx.AddMember("devices", host_devices(a), a);
+  if (!o.sysctls.empty()) {
+    Value sc(rapidjson::kObjectType);
+    for (const auto& [k, v] : o.sysctls) sc.AddMember(sv(k, a), sv(v, a), a);
+    lx.AddMember("sysctl", sc, a);
+  }
   if (!o.privileged) {
     Value masked(rapidjson::kArrayType), ro(rapidjson::kArrayType);
     for (const char* p : masked_paths) masked.PushBack(Value(p, a), a);
@@ -288,6 +381,141 @@ result<std::string> make_process(std::string_view container_spec, const process_
     d.AddMember("user", uv, a);
   }
   return to_json(d);
+}
+
+namespace {
+
+std::vector<std::string> strings_of(const Value& v) {
+  std::vector<std::string> out;
+  if (v.IsArray())
+    for (const auto& e : v.GetArray())
+      if (e.IsString()) out.emplace_back(e.GetString(), e.GetStringLength());
+  return out;
+}
+
+const Value* member(const Value& v, const char* name) {
+  if (!v.IsObject()) return nullptr;
+  auto it = v.FindMember(name);
+  return it == v.MemberEnd() ? nullptr : &it->value;
+}
+
+bool default_mount(std::string_view target) {
+  for (const char* t : {"/proc", "/dev", "/dev/pts", "/dev/shm", "/dev/mqueue", "/sys", "/run"})
+    if (target == t) return true;
+  return false;
+}
+
+}  // namespace
+
+result<container_options> read_spec(std::string_view json) {
+  doc_t d;
+  d.Parse(json.data(), json.size());
+  if (d.HasParseError() || !d.IsObject()) return unexpected(pull_errc::bad_manifest);
+  container_options o;
+  if (const auto* p = member(d, "process")) {
+    if (const auto* v = member(*p, "args")) o.args = strings_of(*v);
+    if (const auto* v = member(*p, "env")) o.env = strings_of(*v);
+    if (const auto* v = member(*p, "cwd"); v && v->IsString()) o.cwd = v->GetString();
+    if (const auto* v = member(*p, "terminal"); v && v->IsBool()) o.terminal = v->GetBool();
+    if (const auto* u = member(*p, "user")) {
+      std::uint32_t uid = 0, gid = 0;
+      if (const auto* v = member(*u, "uid"); v && v->IsUint()) uid = v->GetUint();
+      if (const auto* v = member(*u, "gid"); v && v->IsUint()) gid = v->GetUint();
+      o.user = std::to_string(uid) + ":" + std::to_string(gid);
+      if (const auto* g = member(*u, "additionalGids"); g && g->IsArray())
+        for (const auto& e : g->GetArray())
+          if (e.IsUint()) o.additional_gids.push_back(e.GetUint());
+    }
+    std::vector<std::string> caps;
+    if (const auto* c = member(*p, "capabilities"))
+      if (const auto* b = member(*c, "bounding")) caps = strings_of(*b);
+    std::vector<std::string> defaults(std::begin(default_caps), std::end(default_caps));
+    // make_spec leaves the masked paths out for a privileged container only.
+    const bool masked = member(d, "linux") && member(*member(d, "linux"), "maskedPaths");
+    o.privileged = !masked;
+    if (!o.privileged) {
+      for (const auto& c : caps)
+        if (std::find(defaults.begin(), defaults.end(), c) == defaults.end()) o.cap_add.push_back(c);
+      for (const auto& c : defaults)
+        if (std::find(caps.begin(), caps.end(), c) == caps.end()) o.cap_drop.push_back(c);
+    }
+    if (const auto* rl = member(*p, "rlimits"); rl && rl->IsArray()) {
+      for (const auto& e : rl->GetArray()) {
+        const auto* t = member(e, "type");
+        const auto* soft = member(e, "soft");
+        const auto* hard = member(e, "hard");
+        if (!t || !t->IsString() || !soft || !soft->IsUint64() || !hard || !hard->IsUint64()) continue;
+        o.ulimits.push_back({t->GetString(), soft->GetUint64(), hard->GetUint64()});
+      }
+    }
+  }
+  if (const auto* r = member(d, "root"))
+    if (const auto* v = member(*r, "readonly"); v && v->IsBool()) o.read_only_rootfs = v->GetBool();
+  if (const auto* v = member(d, "hostname"); v && v->IsString()) o.hostname = v->GetString();
+  if (const auto* ms = member(d, "mounts"); ms && ms->IsArray()) {
+    for (const auto& m : ms->GetArray()) {
+      const auto* dest = member(m, "destination");
+      const auto* type = member(m, "type");
+      if (!dest || !dest->IsString() || !type || !type->IsString()) continue;
+      std::string target = dest->GetString();
+      std::vector<std::string> opts;
+      if (const auto* v = member(m, "options")) opts = strings_of(*v);
+      if (target == "/dev/shm") {
+        for (const auto& opt : opts)
+          if (opt.rfind("size=", 0) == 0 && opt != "size=65536k") {
+            std::int64_t n = 0;
+            auto sz = std::string_view(opt).substr(5);
+            auto [ptr, ec] = std::from_chars(sz.data(), sz.data() + sz.size(), n);
+            if (ec == std::errc() && ptr == sz.data() + sz.size()) o.shm_size = n;
+          }
+        continue;
+      }
+      if (default_mount(target)) continue;
+      mount_spec ms_;
+      ms_.target = target;
+      ms_.type = type->GetString();
+      if (const auto* src = member(m, "source"); src && src->IsString() && ms_.type == "bind")
+        ms_.source = src->GetString();
+      for (const auto& opt : opts) {
+        if (opt == "ro") ms_.read_only = true;
+        else if (opt == "rw" || opt == "rbind" || (ms_.type == "tmpfs" && (opt == "nosuid" || opt == "nodev"))) continue;
+        else ms_.options.push_back(opt);
+      }
+      o.mounts.push_back(std::move(ms_));
+    }
+  }
+  // An init process: its binding and its place in front of the arguments are berth's.
+  auto init_mount = std::find_if(o.mounts.begin(), o.mounts.end(),
+                                 [](const mount_spec& m) { return m.target == init_target; });
+  if (init_mount != o.mounts.end() && o.args.size() >= 2 && o.args[0] == init_target && o.args[1] == "--") {
+    o.init = true;
+    o.mounts.erase(init_mount);
+    o.args.erase(o.args.begin(), o.args.begin() + 2);
+  }
+  if (const auto* lx = member(d, "linux")) {
+    bool pid_ns = false;
+    if (const auto* ns = member(*lx, "namespaces"); ns && ns->IsArray())
+      for (const auto& n : ns->GetArray())
+        if (const auto* t = member(n, "type"); t && t->IsString() && std::string_view(t->GetString()) == "pid")
+          pid_ns = true;
+    o.host_pid = !pid_ns;
+    if (const auto* sc = member(*lx, "sysctl"); sc && sc->IsObject())
+      for (const auto& kv : sc->GetObject())
+        if (kv.value.IsString()) o.sysctls[kv.name.GetString()] = kv.value.GetString();
+    if (const auto* res = member(*lx, "resources")) {
+      auto& r = o.resources;
+      if (const auto* m = member(*res, "memory"))
+        if (const auto* v = member(*m, "limit"); v && v->IsInt64()) r.memory_bytes = v->GetInt64();
+      if (const auto* c = member(*res, "cpu")) {
+        if (const auto* v = member(*c, "shares"); v && v->IsUint64()) r.cpu_shares = v->GetUint64();
+        if (const auto* v = member(*c, "quota"); v && v->IsInt64()) r.cpu_quota = v->GetInt64();
+        if (const auto* v = member(*c, "period"); v && v->IsUint64()) r.cpu_period = v->GetUint64();
+      }
+      if (const auto* pd = member(*res, "pids"))
+        if (const auto* v = member(*pd, "limit"); v && v->IsInt64()) r.pids_limit = v->GetInt64();
+    }
+  }
+  return o;
 }
 
 }  // namespace detail

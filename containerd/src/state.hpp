@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include <asio/associated_cancellation_slot.hpp>
 #include <asio/associated_executor.hpp>
@@ -97,6 +98,16 @@ struct connection {
   std::unique_ptr<api::version::Version::Stub> version;
 };
 
+/// resolve_user on the image whose top snapshot is parent (a short-lived view of it).
+asio::awaitable<result<std::string>> resolve_image_user(std::shared_ptr<state> s, std::string snapshotter,
+                                                        std::string parent, std::string user,
+                                                        std::vector<std::uint32_t>& groups);
+
+/// The log files of a container with log capture (logs.cpp), and their removal (on
+/// berth's worker threads); the names of those that were removed.
+std::vector<std::string> log_files_of(const labels& l);
+asio::awaitable<std::vector<std::string>> remove_log_files(labels l);
+
 struct state {
   std::shared_ptr<connection> conn;
   std::shared_ptr<execution_host> host;
@@ -104,6 +115,8 @@ struct state {
   std::string ns;
   std::string lease;
   std::optional<std::chrono::milliseconds> timeout;
+  std::string logger_path;  ///< client_options::logger_path (empty: found at use)
+  std::string init_path;    ///< client_options::init_path (empty: found at use)
 
   asio::any_io_executor executor() const { return host->operation_executor(); }
 };

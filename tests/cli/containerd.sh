@@ -252,7 +252,7 @@ case_run() {
     "$(C run --rm --label "$LABEL" -e K2=v2 --workdir /etc --user 99:98 "$IMAGE" sh -c 'echo $K2 $(pwd) $(id -u):$(id -g)')"
   C run --rm --label "$LABEL" --user nobody "$IMAGE" true 2>"$WORK/err"
   check_eq "run --user by name: exit" 125 $?
-  check_contains "run --user by name: message" "numeric" "$(cat "$WORK/err")"
+  check_contains "run --user by name: message" "no such user" "$(cat "$WORK/err")"
   # Without --rm the container stays, exited, until rm.
   C run --label "$LABEL" --name "$UNIQ-kept" "$IMAGE" sh -c 'exit 7'
   check_eq "run exit 7" 7 $?
@@ -452,6 +452,50 @@ case_lifecycle() {
   C start "$f" >/dev/null
   C wait "$f" >/dev/null
   check_eq "logs after start" 4 "$(C logs "$f" | wc -l)"
+}
+
+case_settings() {
+  # stop --time: a process that ignores SIGTERM is killed when the grace period ends.
+  local s
+  s=$(C run -d --label "$LABEL" "$IMAGE" sh -c "trap '' TERM; while true; do sleep 0.1; done")
+  sleep 0.5
+  check_eq "stop --time 1 of a TERM-ignoring container" "$s" "$(C stop --time 1 "$s")"
+  check_eq "stop --time: killed" 137 "$(C wait "$s")"
+  # exec --timeout: the output so far is written, the exec's children die too, the
+  # container runs on.
+  local e
+  e=$(C run -d --label "$LABEL" "$IMAGE" sleep 300)
+  C exec --timeout 1 "$e" sh -c 'echo partial; sleep 61 & sleep 60' >"$WORK/out" 2>"$WORK/err"
+  check_eq "exec --timeout: exit" 124 $?
+  check_eq "exec --timeout: partial output" partial "$(cat "$WORK/out")"
+  check_eq "exec --timeout: the background child died too" "" \
+    "$(C exec "$e" sh -c 'for p in /proc/[0-9]*; do tr "\000" " " <$p/cmdline 2>/dev/null; echo; done' | grep 'sleep 6[01]')"
+  check_eq "exec --timeout: the container runs on" running \
+    "$(C inspect "$e" | grep -o '"Status":"[a-z]*"' | head -1 | cut -d'"' -f4)"
+  # --ulimit, --init, --privileged.
+  check_eq "run --ulimit" "$(printf '2048\n4096')" \
+    "$(C run --rm --label "$LABEL" --ulimit nofile=2048:4096 "$IMAGE" sh -c 'ulimit -n; ulimit -Hn')"
+  check_eq "run --init: tini is PID 1" "/sbin/docker-init" \
+    "$(C run --rm --label "$LABEL" --init "$IMAGE" sh -c "tr '\\000' '\\n' </proc/1/cmdline | head -1")"
+  # Privileged: every capability this host allows (as berth itself has them), CAP_SYS_ADMIN
+  # among them; unprivileged: Docker's default set.
+  check_eq "run --privileged: the host's capabilities" "$(grep CapBnd /proc/self/status | cut -f2)" \
+    "$(C run --rm --label "$LABEL" --privileged "$IMAGE" sh -c "grep CapBnd /proc/self/status | cut -f2")"
+  check_eq "run without --privileged: the default capabilities" "00000000a80425fb" \
+    "$(C run --rm --label "$LABEL" "$IMAGE" sh -c "grep CapBnd /proc/self/status | cut -f2")"
+  # -u NAME: resolved in the image's /etc/passwd (an image built and pushed for this).
+  local users="$REGISTRY/berth-cli/users:$UNIQ"
+  mkdir -p "$WORK/ctx"
+  printf 'FROM %s\nRUN mkdir -p /etc && echo "builder:x:1234:2345::/:/bin/sh" >/etc/passwd && echo "builders:x:2345:" >/etc/group\n' \
+    "berth-test/busybox:latest" >"$WORK/ctx/Dockerfile"
+  "$BERTH" build --network none -t "$users" "$WORK/ctx" >/dev/null 2>"$WORK/err" || fail "building the users image: $(cat "$WORK/err")"
+  "$BERTH" push "$users" >/dev/null 2>"$WORK/err" || fail "pushing the users image: $(cat "$WORK/err")"
+  "$BERTH" rmi "$users" >/dev/null 2>&1
+  check_eq "run -u NAME" "1234:2345" "$(C run --rm --label "$LABEL" -u builder "$users" sh -c 'echo $(id -u):$(id -g)')"
+  C run --rm --label "$LABEL" -u nobody-here "$users" true 2>"$WORK/err"
+  check_eq "run -u of an unknown user: exit" 125 $?
+  check_contains "run -u of an unknown user: message" "no such user" "$(cat "$WORK/err")"
+  C rmi "$users" >/dev/null
 }
 
 case_events() {

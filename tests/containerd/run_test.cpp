@@ -343,14 +343,35 @@ TEST_CASE("exec with timeout, exec exit codes, kill, pids, pause and resume, met
   CHECK(r.exit_code == 3);
   CHECK(out == "in-exec\n");
 
+  // A timeout is a result that keeps the output so far; the exec's whole tree is killed
+  // (the child it started in the background too), the container's own process lives on.
   auto t0 = std::chrono::steady_clock::now();
-  ro.timeout = std::chrono::milliseconds(500);
-  c.exec_run("long", {.args = {"sleep", "60"}}, ro, ec);
-  CHECK(ec == ctrd::pull_errc::exec_timeout);
+  ro.timeout = std::chrono::milliseconds(700);
+  ro.collect = 1024;
+  out.clear();
+  auto timed = c.exec_run("long", {.args = {"sh", "-c", "echo begun; sleep 61 & sleep 60"}}, ro, ec);
+  REQUIRE_MESSAGE(!ec, ec.message());
+  CHECK(timed.timed_out);
+  CHECK(timed.exit_code != 0);
+  CHECK(timed.stdout_data == "begun\n");
+  CHECK(out == "begun\n");
+  CHECK_FALSE(timed.truncated);
   CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(20));
+  ro.timeout.reset();
 
   auto pids = c.run(op::task_pids{.container_id = "long"});
-  CHECK(pids.size() == 1);  // the exec is gone, only sleep is left
+  CHECK(pids.size() == 1);  // the exec and its child are gone, only sleep is left
+
+  // Collection has a cap: the rest still reaches the sink, and truncated says so.
+  ro.collect = 4;
+  out.clear();
+  auto capped = c.exec_run("long", {.args = {"sh", "-c", "echo 123456789; echo ab >&2"}}, ro, ec);
+  REQUIRE(!ec);
+  CHECK(capped.stdout_data == "1234");
+  CHECK(capped.stderr_data == "ab\n");
+  CHECK(capped.truncated);
+  CHECK(out.size() == std::string("123456789\nab\n").size());
+  ro.collect.reset();
 
   c.run(op::task_pause{.container_id = "long"});
   CHECK(c.run(op::task_get{.container_id = "long"}).status == ctrd::process_status::paused);

@@ -250,6 +250,101 @@ struct tar_in_memory {
 
 }  // namespace
 
+TEST_CASE("read_spec: the settings of a spec come back from it") {
+  d::image_config img;
+  img.cmd = {"/bin/sh"};
+  img.env = {"PATH=/bin"};
+  container_options o;
+  o.id = "rt";
+  o.args = {"sleep", "1"};
+  o.env = {"A=1"};
+  o.cwd = "/w";
+  o.user = "7:8";
+  o.additional_gids = {9};
+  o.mounts = {{.type = "bind", .source = "/srv", .target = "/data", .read_only = true},
+              {.type = "tmpfs", .target = "/t", .options = {"size=1m"}}};
+  o.hostname = "h";
+  o.terminal = true;
+  o.cap_add = {"CAP_NET_ADMIN"};
+  o.cap_drop = {"CAP_KILL"};
+  o.read_only_rootfs = true;
+  o.host_pid = true;
+  o.ulimits = {{"nproc", 10, 20}};
+  o.sysctls = {{"net.core.somaxconn", "1024"}};
+  o.shm_size = 1 << 20;
+  o.resources.memory_bytes = 64 << 20;
+  o.resources.cpu_quota = 50000;
+  o.resources.cpu_period = 100000;
+  auto spec = d::make_spec(o, img, "ns");
+  REQUIRE(spec);
+  auto back = d::read_spec(*spec);
+  REQUIRE(back);
+  CHECK(back->args == o.args);
+  CHECK(back->env == std::vector<std::string>{"PATH=/bin", "A=1", "TERM=xterm"});
+  CHECK(back->cwd == "/w");
+  CHECK(back->user == "7:8");
+  CHECK(back->additional_gids == o.additional_gids);
+  REQUIRE(back->mounts.size() == 2);
+  CHECK(back->mounts[0].type == "bind");
+  CHECK(back->mounts[0].source == "/srv");
+  CHECK(back->mounts[0].target == "/data");
+  CHECK(back->mounts[0].read_only);
+  CHECK(back->mounts[1].type == "tmpfs");
+  CHECK(back->mounts[1].options == std::vector<std::string>{"size=1m"});
+  CHECK(back->hostname == "h");
+  CHECK(back->terminal);
+  CHECK(back->cap_add == o.cap_add);
+  CHECK(back->cap_drop == std::vector<std::string>{"CAP_KILL"});
+  CHECK_FALSE(back->privileged);
+  CHECK(back->read_only_rootfs);
+  CHECK(back->host_pid);
+  REQUIRE(back->ulimits.size() == 1);
+  CHECK(back->ulimits[0] == berth::containerd::ulimit_spec{"RLIMIT_NPROC", 10, 20});
+  CHECK(back->sysctls == o.sysctls);
+  CHECK(back->shm_size == o.shm_size);
+  CHECK(back->resources.memory_bytes == o.resources.memory_bytes);
+  CHECK(back->resources.cpu_quota == o.resources.cpu_quota);
+  CHECK(back->resources.cpu_period == o.resources.cpu_period);
+
+  // Privileged reads back as privileged (every capability, no masked paths).
+  container_options p;
+  p.id = "p";
+  p.privileged = true;
+  auto pspec = d::make_spec(p, img, "ns");
+  REQUIRE(pspec);
+  CHECK(d::read_spec(*pspec)->privileged);
+  CHECK_FALSE(d::read_spec(*pspec)->host_pid);
+  // Not a spec: typed.
+  CHECK(d::read_spec("{nope").error() == pull_errc::bad_manifest);
+  // A bad ulimit name and soft > hard are refused when the spec is made.
+  container_options bad;
+  bad.id = "b";
+  bad.ulimits = {{"nosuchlimit", 1, 1}};
+  CHECK(d::make_spec(bad, img, "ns").error() == errc::invalid_argument);
+  bad.ulimits = {{"nofile", 2, 1}};
+  CHECK(d::make_spec(bad, img, "ns").error() == errc::invalid_argument);
+}
+
+TEST_CASE("config_hash: every setting counts, id and labels do not") {
+  container_options a;
+  a.image = "img";
+  a.args = {"x"};
+  auto h = berth::containerd::config_hash(a);
+  CHECK(h.size() == 64);
+  auto b = a;
+  b.id = "other";
+  b.labels = {{"k", "v"}};
+  CHECK(berth::containerd::config_hash(b) == h);
+  b.env = {"A=1"};
+  CHECK(berth::containerd::config_hash(b) != h);
+  auto c = a;
+  c.args = {"x", ""};  // not the same as {"x"}: lengths are part of the text
+  CHECK(berth::containerd::config_hash(c) != h);
+  auto e = a;
+  e.ulimits = {{"nofile", 1, 2}};
+  CHECK(berth::containerd::config_hash(e) != h);
+}
+
 TEST_CASE("tar_reader: entries, data in pieces, links, pax paths, the end") {
   std::string pax_rec = "30 path=./deep/dir/index.json\n";
   std::string archive = tar_member("./blobs/", "", '5') + tar_member("blobs/sha256/aa", std::string(1000, 'x')) +

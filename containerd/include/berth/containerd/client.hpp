@@ -59,7 +59,8 @@ BERTH_API execution_host& host_of(const std::shared_ptr<state>& s) noexcept;
   X(content_info_get) X(content_list) X(content_update) X(content_delete) X(content_status)      \
   X(content_list_statuses) X(content_abort)                                                      \
   X(snapshot_prepare) X(snapshot_view) X(snapshot_mounts) X(snapshot_commit) X(snapshot_remove)  \
-  X(snapshot_stat) X(snapshot_list) X(diff_apply) X(lease_create) X(lease_delete) X(lease_list)  \
+  X(snapshot_stat) X(snapshot_list) X(diff_apply) X(diff_compare) X(lease_create) X(lease_delete)  \
+  X(lease_list)                                                                                  \
   X(task_create) X(task_start) X(task_delete) X(process_delete) X(task_get) X(task_list)         \
   X(task_kill) X(task_exec) X(task_pids) X(task_pause) X(task_resume) X(task_resize)             \
   X(task_close_io) X(task_metrics) X(task_wait)
@@ -81,6 +82,12 @@ struct BERTH_API client_options {
   std::optional<std::chrono::milliseconds> timeout{};
   /// gRPC message size limit, both directions (the Go client uses 16 MiB).
   int max_message_size = 16 << 20;
+  /// berth's logger program for tasks with log capture (logs.hpp). Empty:
+  /// $BERTH_CONTAINERD_LOGGER, else beside libberth-containerd.
+  std::string logger_path{};
+  /// The init program of containers with container_options::init (a static tini). Empty:
+  /// /usr/bin/docker-init, else a tini-static on the usual paths.
+  std::string init_path{};
 };
 
 /// Output of a run or exec, delivered as it comes (on the client's executor).
@@ -91,7 +98,12 @@ struct BERTH_API run_options {
   std::string stdin_data{};             ///< Written to stdin, then stdin is closed.
   bool with_stdin = false;              ///< Give the process a stdin even with no data.
   output_sink on_output{};              ///< Empty: the output is read and discarded.
-  /// Kill the process (SIGKILL) after this long: completes with pull_errc::exec_timeout.
+  /// Also keep the output in run_result (stdout and stderr apart), at most this many bytes
+  /// of each; what goes beyond is still given to on_output and sets run_result::truncated.
+  std::optional<std::size_t> collect{};
+  /// Kill the process after this long: every process of an exec's tree (its children
+  /// too; the container's other processes live on), or the whole task of a run. The run
+  /// completes normally, with run_result::timed_out and the output so far.
   std::optional<std::chrono::milliseconds> timeout{};
   bool remove = true;                   ///< Run: remove the container afterwards.
   /// When set, receives containerd's status and message when a call of the run fails
@@ -103,10 +115,14 @@ struct BERTH_API run_options {
   berth::diagnostics* diag = nullptr;
 };
 
-/// The end of a run or exec.
+/// The end of a run or exec. A non-zero exit and a timeout are results, not errors.
 struct BERTH_API run_result {
   std::uint32_t exit_code = 0;
   time_point exited_at{};
+  bool timed_out = false;      ///< run_options::timeout ran out and the process was killed.
+  std::string stdout_data{};   ///< With run_options::collect: the first bytes of stdout.
+  std::string stderr_data{};   ///< ... and of stderr.
+  bool truncated = false;      ///< More output came than run_options::collect kept.
 };
 
 /// A client of one containerd, in one namespace. Cheap to copy: copies share the
@@ -291,9 +307,10 @@ class BERTH_API client {
   /// on failure.
   run_result run_container(container_options opts, run_options run = {});
 
-  /// Exec to completion in a running task, killed after run.timeout (then
-  /// pull_errc::exec_timeout). Completion: void(std::error_code, run_result);
-  /// containerd's message in run.diag.
+  /// Exec to completion in a running task; after run.timeout the exec and every process it
+  /// started are killed (the container runs on) and the result says timed_out, with the
+  /// output so far. Completion: void(std::error_code, run_result); containerd's message in
+  /// run.diag.
   template <class CompletionToken>
   auto async_exec_run(std::string container_id, process_spec spec, run_options run, CompletionToken&& token) {
     return berth::detail::initiate<run_result>(
@@ -363,6 +380,8 @@ class BERTH_API client {
   friend struct client_access;
 
  private:
+  /// On a state of berth's own (client_access): no new connection.
+  explicit client(std::shared_ptr<detail::state> s) noexcept : state_(std::move(s)) {}
   execution_host& host() const { return detail::host_of(state_); }
   static asio::awaitable<result<event_stream>> do_subscribe(std::shared_ptr<detail::state> s,
                                                             std::vector<std::string> f, bool all);

@@ -5,7 +5,10 @@
 
 #include "berth/containerd/client.hpp"
 #include "berth/containerd/error.hpp"
+#include "berth/containerd/images.hpp"
 #include "berth/containerd/import.hpp"
+#include "berth/containerd/logs.hpp"
+#include "berth/containerd/manage.hpp"
 #include "berth/containerd/ops.hpp"
 #include "berth/containerd/process.hpp"
 #include "berth/containerd/pull.hpp"

@@ -51,9 +51,15 @@ enum class pull_errc {
   bad_manifest,           ///< A manifest, index or image config could not be decoded.
   bad_archive,            ///< An image tarball is malformed.
   image_not_unpacked,     ///< The image has no snapshot for its layers (pull or import it).
-  bad_user,               ///< The user spec names a user berth cannot resolve (numeric only).
+  bad_user,               ///< The user (or group) is not in the image's /etc/passwd (/etc/group).
   exec_timeout,           ///< An exec or run exceeded its timeout and was killed.
   missing_blob,           ///< An archive lacks a blob its manifest or index needs.
+  container_running,      ///< remove_container without force: the task is running.
+  config_conflict,        ///< ensure_container: the id exists with another configuration.
+  empty_selector,         ///< A sweep needs at least one label: it never takes everything.
+  no_log_capture,         ///< open_logs: the container was not started with log capture.
+  logger_not_found,       ///< start_container with a log: berth's logger program is missing.
+  init_not_found,         ///< container_options::init: no init program (docker-init, tini) here.
 };
 
 /// The category of pull_errc ("berth.containerd.pull").

@@ -190,6 +190,17 @@ struct BERTH_API diff_apply {
   descriptor diff{};
   std::vector<mount> mounts{};
 };
+/// Diff.Diff: the changes from left to right (two snapshots' mounts) as a new layer blob
+/// in the content store, of media_type (empty: containerd's default, an OCI gzip layer);
+/// its uncompressed digest is the blob's label containerd.io/uncompressed.
+struct BERTH_API diff_compare {
+  using result_type = descriptor;
+  std::vector<mount> left{};
+  std::vector<mount> right{};
+  std::string media_type{};
+  std::string ref{};                ///< The content write's ref (empty: containerd picks one).
+  containerd::labels labels{};      ///< Labels of the new blob.
+};
 
 // ---- leases -----------------------------------------------------------------------------
 

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -31,6 +32,15 @@ struct BERTH_API resource_limits {
   std::optional<std::int64_t> pids_limit{};
 };
 
+/// A resource limit of the process (setrlimit): name as in `ulimit` ("nofile", "nproc",
+/// "core", ...) or RLIMIT_NAME.
+struct BERTH_API ulimit_spec {
+  std::string name{};
+  std::uint64_t soft = 0;
+  std::uint64_t hard = 0;
+  friend bool operator==(const ulimit_spec&, const ulimit_spec&) = default;
+};
+
 /// runc is the default runtime. Runtime options (runc's, Kata's configuration path) are an
 /// opaque Any here: berth::kata::containerd_runtime_of() (berth/kata/runtime.hpp) encodes
 /// them, and berth/kata/containerd.hpp applies a runtime choice to container_options.
@@ -43,14 +53,26 @@ struct BERTH_API container_options {
   std::vector<std::string> args{};      ///< Empty: the image's entrypoint + cmd.
   std::vector<std::string> env{};       ///< "K=V", added to (and overriding) the image's.
   std::string cwd{};                    ///< Empty: the image's, else "/".
-  std::string user{};                   ///< "uid[:gid]", numeric. Empty: the image's, else 0:0.
+  /// "user[:group]", by name (looked up in the image's /etc/passwd and /etc/group, as
+  /// Docker does; a named user also gets the groups that list it) or number. Empty: the
+  /// image's, else 0:0.
+  std::string user{};
+  std::vector<std::uint32_t> additional_gids{};  ///< Supplementary groups (numeric).
   std::vector<mount_spec> mounts{};
   std::string hostname{};
   bool terminal = false;
   std::vector<std::string> cap_add{};   ///< e.g. "CAP_SYS_ADMIN" (the CAP_ prefix is optional).
   std::vector<std::string> cap_drop{};
   bool privileged = false;              ///< Every capability, no masked paths, host devices.
+  /// An init process (the host's docker-init / tini, bound in at /sbin/docker-init) runs
+  /// as PID 1 and reaps orphans, as Docker's --init.
+  bool init = false;
   bool read_only_rootfs = false;
+  bool host_pid = false;                ///< Share the host's PID namespace.
+  /// Process resource limits; empty: RLIMIT_NOFILE 1024 (containerd's default).
+  std::vector<ulimit_spec> ulimits{};
+  std::map<std::string, std::string> sysctls{};  ///< Namespaced kernel parameters (net.*, ...).
+  std::optional<std::int64_t> shm_size{};        ///< /dev/shm size in bytes (64 MiB by default).
   resource_limits resources{};
   containerd::labels labels{};          ///< Labels of the container record.
   runtime_info runtime{default_runtime, {}};
@@ -62,7 +84,7 @@ struct BERTH_API process_spec {
   std::vector<std::string> args{};
   std::vector<std::string> env{};       ///< Added to the container's.
   std::string cwd{};
-  std::string user{};                   ///< "uid[:gid]", numeric.
+  std::string user{};                   ///< "user[:group]", by name (the container's /etc/passwd) or number.
   bool terminal = false;
 };
 
