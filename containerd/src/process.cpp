@@ -542,15 +542,19 @@ asio::awaitable<result<void>> client::do_remove_container(std::shared_ptr<detail
     if (is_not_found(c.error())) co_return result<void>{};
     co_return unexpected(c.error());
   }
-  op::container_delete cdel{id};
-  auto d = co_await detail::execute(s, std::move(cdel), opts);
-  if (!d && !is_not_found(d.error())) co_return unexpected(d.error());
+  // The snapshot first, then the record (as containerd's Go client does). The other way
+  // round, deleting the record may start containerd's GC, which collects the snapshot
+  // without unlinking it from its parent (containerd #11908): the image's snapshot can then
+  // never be removed, and the namespace never deleted.
   if (!c->snapshot_key.empty()) {
     std::string snapshotter = c->snapshotter.empty() ? std::string("overlayfs") : c->snapshotter;
     op::snapshot_remove rm{.snapshotter = std::move(snapshotter), .key = c->snapshot_key};
     auto r = co_await detail::execute(s, std::move(rm), opts);
     if (!r && !is_not_found(r.error())) co_return unexpected(r.error());
   }
+  op::container_delete cdel{id};
+  auto d = co_await detail::execute(s, std::move(cdel), opts);
+  if (!d && !is_not_found(d.error())) co_return unexpected(d.error());
   co_return result<void>{};
 }
 
