@@ -277,10 +277,13 @@ result<image> commit_blocking(blocking& b, const op::commit_container& o, const 
   auto right = b.run(op::snapshot_mounts{.snapshotter = snapshotter, .key = c->snapshot_key});
   const bool docker = r->manifest.media_type == media::docker_manifest;
   result<descriptor> layer = unexpected(berth::errc::internal);
-  if (right)
-    layer = b.run(op::diff_compare{.left = *left, .right = *right,
-                                   .media_type = std::string(docker ? media::docker_layer_gzip : media::oci_layer_gzip),
+  // containerd's differ writes only the OCI media types; a gzip layer is the same bytes
+  // under Docker's name, which a Docker manifest must list.
+  if (right) {
+    layer = b.run(op::diff_compare{.left = *left, .right = *right, .media_type = std::string(media::oci_layer_gzip),
                                    .ref = "berth-commit-" + random_hex()});
+    if (layer && docker) layer->media_type = media::docker_layer_gzip;
+  }
   (void)b.run(op::snapshot_remove{.snapshotter = snapshotter, .key = view_key});
   if (!right) return unexpected(right.error());
   if (!layer) return unexpected(layer.error());

@@ -10,6 +10,7 @@
 
 #include "berth/containerd/client.hpp"
 #include "berth/containerd/error.hpp"
+#include "berth/containerd/logs.hpp"
 #include "berth/core/asio_compat.hpp"
 #include "client_access.hpp"
 #include "image_store.hpp"
@@ -186,6 +187,20 @@ asio::awaitable<result<stop_result>> execute(std::shared_ptr<state> s, op::stop_
   if (!w) co_return unexpected(w.error());
   out.exit_code = w->status;
   out.exited_at = w->exited_at;
+  co_return out;
+}
+
+asio::awaitable<result<restart_result>> execute(std::shared_ptr<state> s, op::restart_container o,
+                                               call_options opts) {
+  restart_result out;
+  op::stop_container stop{o.id, o.signal, o.grace};
+  auto st = co_await execute(s, std::move(stop), opts);
+  if (!st) co_return unexpected(st.error());
+  out.stopped = *st;
+  op::start_container start{o.id, std::nullopt};
+  auto pid = co_await execute(s, std::move(start), opts);
+  if (!pid) co_return unexpected(pid.error());
+  out.pid = *pid;
   co_return out;
 }
 

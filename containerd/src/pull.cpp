@@ -9,7 +9,17 @@
 #include <mutex>
 #include <thread>
 
+#include <deque>
+#include <map>
+
+#include <asio/async_result.hpp>
+#include <asio/error.hpp>
+#include <asio/post.hpp>
+#include <asio/use_awaitable.hpp>
+
 #include "berth/containerd/error.hpp"
+#include "berth/containerd/pull_stream.hpp"
+#include "berth/core/offload.hpp"
 #include "image_store.hpp"
 #include "berth_config.hpp"
 #if BERTH_HAVE_CONTAINERD_PULL
@@ -71,15 +81,73 @@ result<image_reference> parse_reference(std::string_view ref) {
 }
 
 namespace detail {
+
+/// The shared state of a pull and its stream: the latest progress of each item, the items
+/// changed since the reader last asked (each once), the outcome, and the reader's waiter.
+struct pull_tracker {
+  std::shared_ptr<state> s;
+  std::shared_ptr<std::atomic<bool>> cancel = std::make_shared<std::atomic<bool>>(false);
+  std::mutex mu;
+  std::map<std::string, pull_progress> latest;
+  std::deque<std::string> dirty;
+  bool finished = false;
+  result<image> outcome = unexpected(berth::errc::internal);
+  berth::diagnostics diag;
+  std::function<void(bool)> waiter;  ///< Wakes a pending next: false (a change), true (cancelled).
+
+  /// Records a change (under the lock) and wakes the reader.
+  template <class F>
+  void change(const std::string& id, F&& f) {
+    std::function<void(bool)> w;
+    {
+      std::lock_guard<std::mutex> l(mu);
+      auto [it, added] = latest.try_emplace(id);
+      if (added) it->second.id = id;
+      bool was_queued = std::find(dirty.begin(), dirty.end(), id) != dirty.end();
+      f(it->second);
+      if (!was_queued) dirty.push_back(id);
+      w = std::move(waiter);
+      waiter = nullptr;
+    }
+    if (w) w(false);
+  }
+  void set(const std::string& id, pull_phase ph, std::int64_t cur, std::int64_t total) {
+    change(id, [&](pull_progress& p) {
+      p.phase = ph;
+      p.current = cur;
+      p.total = total;
+    });
+  }
+  void add(const std::string& id, std::int64_t n) {
+    change(id, [&](pull_progress& p) {
+      p.phase = pull_phase::downloading;
+      p.current += n;
+    });
+  }
+  void finish(result<image> r, berth::diagnostics d) {
+    std::function<void(bool)> w;
+    {
+      std::lock_guard<std::mutex> l(mu);
+      finished = true;
+      outcome = std::move(r);
+      diag = std::move(d);
+      w = std::move(waiter);
+      waiter = nullptr;
+    }
+    if (w) w(false);
+  }
+};
+
 namespace {
 
 #if BERTH_HAVE_CONTAINERD_PULL
 
 /// The pull; a registry answer it fails on (status and body, or curl's message) in diag.
 result<image> pull_blocking(const std::shared_ptr<state>& s, const std::string& ref_text, const pull_options& o,
-                            const std::atomic<bool>& cancel, berth::diagnostics& diag) {
+                            const std::atomic<bool>& cancel, berth::diagnostics& diag, pull_tracker* track = nullptr) {
   auto ref = parse_reference(ref_text);
   if (!ref) return unexpected(ref.error());
+  if (track) track->set(ref_text, pull_phase::resolving, 0, 0);
   blocking plain(s);
   auto lease = make_lease(plain, "berth-pull-");
   if (!lease) return unexpected(lease.error());
@@ -138,7 +206,10 @@ result<image> pull_blocking(const std::shared_ptr<state>& s, const std::string& 
 
   // The layers, in parallel, each verified by size and digest while it streams.
   std::vector<unpack_layer> layers;
-  for (std::size_t i = 0; i < doc->layers.size(); ++i) layers.push_back({doc->layers[i], cfg->diff_ids[i]});
+  for (std::size_t i = 0; i < doc->layers.size(); ++i) {
+    layers.push_back({doc->layers[i], cfg->diff_ids[i]});
+    if (track) track->set(doc->layers[i].digest, pull_phase::waiting, 0, doc->layers[i].size);
+  }
   std::atomic<std::size_t> next{0};
   std::mutex mu;
   std::error_code first_error;
@@ -162,16 +233,24 @@ result<image> pull_blocking(const std::shared_ptr<state>& s, const std::string& 
         auto u = wb.run(op::content_update{content_info{.digest = d.digest, .labels = l},
                                            {"labels.containerd.io/uncompressed"}});
         if (!u) ec = u.error();
+        if (!ec && track) track->set(d.digest, pull_phase::exists, d.size, d.size);
       } else {
         for (int attempt = 0; attempt < 3; ++attempt) {
           ldiag.clear();  // only the last attempt's answer counts
+          if (track) track->set(d.digest, pull_phase::downloading, 0, d.size);
           auto r = write_blob(wb, d.digest, d.size, l, [&](blob_sink& sink) {
-            auto got = wreg.get_blob(d.digest, [&](std::string_view data) { return sink.put(data); }, &ldiag);
+            auto got = wreg.get_blob(d.digest,
+                                     [&](std::string_view data) {
+                                       if (track) track->add(d.digest, static_cast<std::int64_t>(data.size()));
+                                       return sink.put(data);
+                                     },
+                                     &ldiag);
             return got ? std::error_code{} : (sink.error() ? sink.error() : got.error());
           });
           ec = r ? std::error_code{} : r.error();
           if (ec != pull_errc::transport_error || cancel) break;
         }
+        if (!ec && track) track->set(d.digest, pull_phase::downloaded, d.size, d.size);
       }
       if (ec) {
         std::lock_guard<std::mutex> g(mu);
@@ -208,9 +287,11 @@ result<image> pull_blocking(const std::shared_ptr<state>& s, const std::string& 
   auto img = put_image(b, image{.name = ref->name(), .labels = {}, .target = top_desc});
   if (!img) return unexpected(img.error());
   if (o.unpack) {
+    if (track) track->set(ref_text, pull_phase::unpacking, 0, 0);
     r = unpack_image(b, doc->config, *cfg_body, layers, o.snapshotter, cancel);
     if (!r) return unexpected(r.error());
   }
+  if (track) track->set(ref_text, pull_phase::done, 0, 0);
   return img;
 }
 
@@ -246,6 +327,144 @@ image client::pull(std::string ref, pull_options opts) {
   auto* diag = opts.diag;
   return or_throw([&](std::error_code& ec) { return pull(std::move(ref), std::move(opts), ec); },
                   [&] { return *diag; });
+}
+
+// ---- pull_stream ----
+
+namespace detail {
+namespace {
+
+/// Waits for a change of t (or its end). Completes with true when cancelled.
+auto await_change(const std::shared_ptr<pull_tracker>& t) {
+  return asio::async_initiate<const asio::use_awaitable_t<>&, void(bool)>(
+      [t](auto handler) {
+        auto slot = asio::get_associated_cancellation_slot(handler);
+        auto fc = std::make_shared<foreign_completion<decltype(handler)>>(std::move(handler));
+        std::function<void(bool)> w = [fc](bool cancelled) { fc->complete(cancelled); };
+        {
+          std::lock_guard<std::mutex> l(t->mu);
+          if (t->dirty.empty() && !t->finished) {
+            t->waiter = std::move(w);
+            w = nullptr;
+          }
+        }
+        if (w) {
+          w(false);
+          return;
+        }
+        if (slot.is_connected()) {
+          slot.assign([t](asio::cancellation_type type) {
+            if ((type & asio::cancellation_type::terminal) == asio::cancellation_type::none) return;
+            std::function<void(bool)> pending;
+            {
+              std::lock_guard<std::mutex> l(t->mu);
+              pending = std::move(t->waiter);
+              t->waiter = nullptr;
+            }
+            if (pending) pending(true);
+          });
+        }
+      },
+      asio::use_awaitable);
+}
+
+}  // namespace
+
+asio::awaitable<result<pull_stream>> execute(std::shared_ptr<state> s, op::pull_image o, call_options) {
+#if BERTH_HAVE_CONTAINERD_PULL
+  auto t = std::make_shared<pull_tracker>();
+  t->s = s;
+  asio::post(berth::detail::worker_pool(), [s, t, o = std::move(o)]() mutable {
+    berth::diagnostics diag;
+    auto r = pull_blocking(s, o.reference, o.options, *t->cancel, diag, t.get());
+    s.reset();
+    t->finish(std::move(r), std::move(diag));
+  });
+  co_return pull_stream(std::move(t));
+#else
+  (void)s, (void)o;
+  co_return unexpected(berth::errc::unsupported);
+#endif
+}
+
+}  // namespace detail
+
+pull_stream& pull_stream::operator=(pull_stream&& o) noexcept {
+  if (this != &o) {
+    close();
+    tracker_ = std::move(o.tracker_);
+  }
+  return *this;
+}
+
+pull_stream::~pull_stream() { close(); }
+
+void pull_stream::close() noexcept {
+  if (!tracker_) return;
+  tracker_->cancel->store(true);
+  std::function<void(bool)> pending;
+  {
+    std::lock_guard<std::mutex> l(tracker_->mu);
+    pending = std::move(tracker_->waiter);
+    tracker_->waiter = nullptr;
+  }
+  if (pending) pending(true);
+  tracker_.reset();
+}
+
+pull_stream::executor_type pull_stream::get_executor() const { return tracker_->s->executor(); }
+
+const image& pull_stream::image() const {
+  static const containerd::image none{};
+  if (!tracker_) return none;
+  std::lock_guard<std::mutex> l(tracker_->mu);
+  return tracker_->finished && tracker_->outcome ? *tracker_->outcome : none;
+}
+
+const berth::diagnostics& pull_stream::diag() const {
+  static const berth::diagnostics none{};
+  if (!tracker_) return none;
+  std::lock_guard<std::mutex> l(tracker_->mu);
+  return tracker_->finished ? tracker_->diag : none;
+}
+
+asio::awaitable<result<pull_progress>> pull_stream::do_next(std::shared_ptr<detail::pull_tracker> t) {
+  if (!t) co_return unexpected(berth::errc::stream_closed);
+  for (;;) {
+    {
+      std::lock_guard<std::mutex> l(t->mu);
+      if (!t->dirty.empty()) {
+        pull_progress p = t->latest.at(t->dirty.front());
+        t->dirty.pop_front();
+        co_return p;
+      }
+      if (t->finished) {
+        if (t->outcome) co_return unexpected(make_error_code(asio::error::eof));
+        co_return unexpected(t->outcome.error());
+      }
+    }
+    bool cancelled = co_await detail::await_change(t);
+    if (cancelled) {
+      t->cancel->store(true);
+      co_return unexpected(berth::errc::cancelled);
+    }
+  }
+}
+
+pull_progress pull_stream::next(std::error_code& ec) {
+  if (!tracker_) {
+    ec = berth::errc::stream_closed;
+    return {};
+  }
+  auto r = tracker_->s->host->run<pull_progress>([&](auto h) { async_next(std::move(h)); });
+  return value_or_set(std::move(r), ec);
+}
+
+pull_progress pull_stream::next() {
+  std::error_code ec;
+  auto p = next(ec);
+  throw_if(ec);
+  return p;
 }
 
 }  // namespace berth::containerd

@@ -1,5 +1,6 @@
 // Container management on the real containerd (berth/containerd/manage.hpp): stop with a
 // grace period (a process that exits on SIGTERM, and one that ignores it and is killed),
+// restart,
 // remove that refuses a running container unless forced, ensure (same configuration, a
 // different one, a container berth did not make), generated ids, read back of the
 // settings from the stored spec, list by labels with task state, and a sweep that takes
@@ -85,6 +86,22 @@ TEST_CASE("stop: SIGTERM within the grace period, or SIGKILL after it; no task i
   std::error_code ec;
   c.run(op::stop_container{.id = "no-such-container"}, ec);
   CHECK(ctrd::is_not_found(ec));
+
+  // Restart of a running container: stopped (killed after the grace period), then a new
+  // task with a new pid that runs.
+  c.run(op::start_container{.id = "stubborn"});  // replaces the stopped task
+  auto before = c.run(op::inspect_container{.id = "stubborn"}).task;
+  REQUIRE(before);
+  std::this_thread::sleep_for(300ms);
+  auto rs = c.run(op::restart_container{.id = "stubborn", .grace = 300ms});
+  CHECK(rs.stopped.was_running);
+  CHECK(rs.stopped.killed);
+  CHECK(rs.pid > 0);
+  CHECK(rs.pid != before->pid);
+  auto after = c.run(op::inspect_container{.id = "stubborn"}).task;
+  REQUIRE(after);
+  CHECK(after->status == ctrd::process_status::running);
+  CHECK(c.run(op::stop_container{.id = "stubborn", .grace = 300ms}).killed);
 
   c.run(op::remove_container{.id = "polite"});
   c.run(op::remove_container{.id = "stubborn"});
@@ -374,12 +391,22 @@ TEST_CASE("logs: captured by berth's logger, read back with follow, tail and sin
   CHECK(lout.empty());
   CHECK(lerr.empty());
 
-  // A restart keeps the capture: the log grows.
+  // A start of the stopped container keeps the capture: the log grows.
   c.run(op::start_container{.id = "talker"});
   c.run(op::task_wait{.container_id = "talker"});
   auto again = c.run(op::open_logs{.id = "talker"});
   auto [aout, aerr] = read_log(again);
   CHECK(aout == out + out);
+
+  // So does a restart (stop, then a new task): the third run's output follows.
+  auto rs = c.run(op::restart_container{.id = "talker", .grace = 2s});
+  CHECK_FALSE(rs.stopped.was_running);  // the second run had ended
+  CHECK(rs.pid > 0);
+  c.run(op::task_wait{.container_id = "talker"});
+  auto third = c.run(op::open_logs{.id = "talker"});
+  auto [rout, rerr] = read_log(third);
+  CHECK(rout == out + out + out);
+  CHECK(rerr == err + err + err);
 
   // A sweep takes the container and its log file.
   auto swept = c.run(op::sweep{.selector = {{"owner", "logs-test"}}});

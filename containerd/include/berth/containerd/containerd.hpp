@@ -12,6 +12,7 @@
 #include "berth/containerd/ops.hpp"
 #include "berth/containerd/process.hpp"
 #include "berth/containerd/pull.hpp"
+#include "berth/containerd/pull_stream.hpp"
 #include "berth/containerd/spec.hpp"
 #include "berth/containerd/streams.hpp"
 #include "berth/containerd/types.hpp"

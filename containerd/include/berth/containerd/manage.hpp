@@ -55,6 +55,12 @@ struct BERTH_API container_view {
   std::optional<process_info> task{};
 };
 
+/// How a restart ended: the stop, then the new task's pid.
+struct BERTH_API restart_result {
+  stop_result stopped{};
+  std::uint32_t pid = 0;
+};
+
 /// What ensure_container did.
 struct BERTH_API ensure_result {
   containerd::container record{};
@@ -75,6 +81,16 @@ namespace op {
 /// with no running task is not an error: was_running is false.
 struct BERTH_API stop_container {
   using result_type = stop_result;
+  std::string id{};
+  std::uint32_t signal = 15;
+  std::chrono::milliseconds grace{10'000};
+};
+
+/// Stops the container's task as stop_container does (a container with no running task is
+/// not an error) and starts a new one with the same log settings (start_container without
+/// log: those of its labels). Completion value: how the stop ended and the new pid.
+struct BERTH_API restart_container {
+  using result_type = restart_result;
   std::string id{};
   std::uint32_t signal = 15;
   std::chrono::milliseconds grace{10'000};
@@ -144,7 +160,7 @@ BERTH_API std::string config_hash(const container_options& o);
 namespace detail {
 struct state;
 #define BERTH_CONTAINERD_MANAGE_OPS(X) \
-  X(stop_container) X(remove_container) X(ensure_container) X(inspect_container) X(list_containers) X(sweep) \
+  X(stop_container) X(restart_container) X(remove_container) X(ensure_container) X(inspect_container) X(list_containers) X(sweep) \
   X(tag_image) X(label_image)
 #define BERTH_CONTAINERD_DECLARE(name)                                                                 \
   BERTH_API asio::awaitable<result<op::name::result_type>> execute(std::shared_ptr<state> s, op::name o, \
