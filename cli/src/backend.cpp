@@ -23,6 +23,7 @@ int backend::images(const images_request&) { unsupported("images"); }
 int backend::rmi(const std::vector<std::string>&, bool) { unsupported("rmi"); }
 int backend::tag(const std::string&, const std::string&) { unsupported("tag"); }
 int backend::build(const build_request&) { unsupported("build"); }
+int backend::commit(const commit_request&) { unsupported("commit"); }
 int backend::save(const std::vector<std::string>&, const std::optional<std::string>&) { unsupported("save"); }
 int backend::load(const std::optional<std::string>&) { unsupported("load"); }
 int backend::events(const events_request&) { unsupported("events"); }

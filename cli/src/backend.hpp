@@ -81,6 +81,14 @@ struct lifecycle_request {
   bool force = false;                     ///< rm -f
 };
 
+struct commit_request {
+  std::string container{};
+  std::string reference{};            ///< REPOSITORY[:TAG] of the new image.
+  std::optional<std::string> message{};
+  std::optional<std::string> author{};  ///< docker only
+  bool pause = true;                    ///< Pause the container during the commit.
+};
+
 struct images_request {
   bool quiet = false;
 };
@@ -118,6 +126,7 @@ class backend {
   virtual int rmi(const std::vector<std::string>& images, bool force);
   virtual int tag(const std::string& source, const std::string& target);
   virtual int build(const build_request&);
+  virtual int commit(const commit_request&);
   virtual int save(const std::vector<std::string>& images, const std::optional<std::string>& output);
   virtual int load(const std::optional<std::string>& input);
   virtual int events(const events_request&);

@@ -69,9 +69,12 @@ namespace cop = berth::containerd::op;
 using namespace std::chrono_literals;
 
 
+/// The daemon's (or registry's) own words on one line, else the error's.
 std::string describe(const std::error_code& ec, const berth::diagnostics& diag) {
-  if (!diag.message.empty()) return diag.message;
-  return ec.message();
+  std::string m = diag.message;
+  while (!m.empty() && std::isspace(static_cast<unsigned char>(m.back()))) m.pop_back();
+  std::replace(m.begin(), m.end(), '\n', ' ');
+  return m.empty() ? ec.message() : m;
 }
 
 std::string random_hex(std::size_t digits) {
@@ -492,6 +495,23 @@ class containerd_backend final : public backend {
           start_existing(id);
         } else if (r.verb == "stop") {
           stop(id, std::chrono::seconds(r.stop_seconds.value_or(10)));
+        } else if (r.verb == "restart") {
+          // As docker restart: a container started before without capture gets it now.
+          auto c = get_container(id);
+          if (!c.labels.count(ctrd::log_path_label)) {
+            stop(id, std::chrono::seconds(r.stop_seconds.value_or(10)));
+            start_existing(id);
+          } else {
+            call(cop::restart_container{.id = id, .signal = SIGTERM,
+                                        .grace = std::chrono::seconds(r.stop_seconds.value_or(10))},
+                 "restart " + id);
+          }
+        } else if (r.verb == "pause") {
+          require_running(id, "pause");
+          call(cop::task_pause{.container_id = id}, "pause " + id);
+        } else if (r.verb == "unpause") {
+          get_container(id);
+          call(cop::task_resume{.container_id = id}, "unpause " + id);
         } else if (r.verb == "kill") {
           std::uint32_t sig = parse_signal(r.signal);
           require_running(id, "kill");
@@ -583,6 +603,57 @@ class containerd_backend final : public backend {
     client_->run(cop::tag_image{.source = normalize(source), .target = normalize(target)}, ec, {.diag = &diag});
     if (ctrd::is_not_found(ec)) throw command_error{"no such image: " + source};
     if (ec) fail(ec, diag, "tag");
+    return 0;
+  }
+
+  /// commit: the container's changes as a new image (containerd's Diff service), paused
+  /// meanwhile when it runs (unless --pause false); the new image's manifest digest.
+  int commit(const commit_request& r) override {
+    if (r.author) throw command_error{"commit --author applies to --engine docker", exit_usage};
+    get_container(r.container);
+    bool paused = false;
+    if (r.pause) {
+      std::error_code ec;
+      auto t = client_->run(cop::task_get{.container_id = r.container}, ec);
+      if (!ec && t.status == ctrd::process_status::running) {
+        call(cop::task_pause{.container_id = r.container}, "commit: pause " + r.container);
+        paused = true;
+      }
+    }
+    std::error_code ec;
+    berth::diagnostics diag;
+    auto img = client_->run(cop::commit_container{.id = r.container, .reference = normalize(r.reference),
+                                                  .comment = r.message.value_or("")},
+                            ec, {.diag = &diag});
+    if (paused) {
+      std::error_code rec;
+      client_->run(cop::task_resume{.container_id = r.container}, rec);
+    }
+    if (ec) fail(ec, diag, "commit " + r.container);
+    write_all(1, img.target.digest + "\n");
+    return 0;
+  }
+
+  /// save: the images as one archive (OCI layout with Docker's manifest.json) that both
+  /// `docker load` and `ctr images import` read, to FILE or stdout.
+  int save(const std::vector<std::string>& images, const std::optional<std::string>& output) override {
+    if (!output && is_terminal(1))
+      throw command_error{"save: refusing to write a tar archive to a terminal; redirect stdout or use -o FILE",
+                          exit_usage};
+    cop::export_images o;
+    for (const auto& i : images) o.names.push_back(normalize(i));
+    if (output) {
+      o.path = *output;
+    } else {
+      o.sink = [](std::string_view piece) {
+        return write_all(1, piece.data(), piece.size()) ? std::error_code{} : std::make_error_code(std::errc::io_error);
+      };
+    }
+    std::error_code ec;
+    berth::diagnostics diag;
+    client_->run(std::move(o), ec, {.diag = &diag});
+    if (ctrd::is_not_found(ec)) throw command_error{"save: no such image" + (diag.message.empty() ? std::string() : ": " + diag.message)};
+    if (ec) fail(ec, diag, "save");
     return 0;
   }
 
@@ -865,37 +936,31 @@ class containerd_backend final : public backend {
     pull_image(ref, 2, false);
   }
 
-  /// Pulls ref, showing the progress of the blobs being written (Content.ListStatuses, as
-  /// ctr does) on fd: bars on a terminal, else plain lines when plain_lines.
+  /// Pulls ref, showing its progress stream (berth/containerd/pull_stream.hpp) on fd: bars
+  /// on a terminal, else plain lines when plain_lines.
   void pull_image(const std::string& ref, int fd, bool plain_lines) {
     bool terminal = is_terminal(fd);
     std::optional<progress_view> view;
     if (terminal || plain_lines) view.emplace(fd, terminal);
-    std::promise<std::pair<std::error_code, ctrd::image>> pr;
-    auto fut = pr.get_future();
-    client_->async_pull(ref, ctrd::pull_options{},
-                        [&pr](std::error_code e, ctrd::image img) { pr.set_value({e, std::move(img)}); });
-    std::map<std::string, std::int64_t> active;  // short id -> total
-    auto poll = [&](bool final) {
-      if (!view) return;
-      std::map<std::string, std::int64_t> now;
-      if (!final) {
-        std::error_code e;
-        for (const auto& st : client_->run(cop::content_list_statuses{}, e)) {
-          std::string id = st.expected.empty() ? st.ref : st.expected;
-          if (id.rfind("sha256:", 0) == 0) id = id.substr(7, 12);
-          now[id] = st.total;
-          view->update(id, "Downloading", st.offset, st.total);
-        }
+    std::error_code ec;
+    berth::diagnostics diag;
+    auto stream = client_->run(cop::pull_image{.reference = ref}, ec, {.diag = &diag});
+    if (ec) fail(ec, diag, "pull " + ref);
+    for (;;) {
+      auto p = stream.next(ec);
+      if (ec) break;
+      if (!view || p.id == ref) continue;
+      std::string id = p.id.rfind("sha256:", 0) == 0 ? p.id.substr(7, 12) : p.id;
+      switch (p.phase) {
+        case ctrd::pull_phase::waiting: view->update(id, "Waiting", std::nullopt, std::nullopt); break;
+        case ctrd::pull_phase::downloading: view->update(id, "Downloading", p.current, p.total); break;
+        case ctrd::pull_phase::downloaded: view->update(id, "Download complete", std::nullopt, std::nullopt); break;
+        case ctrd::pull_phase::exists: view->update(id, "Already exists", std::nullopt, std::nullopt); break;
+        default: break;
       }
-      for (const auto& [id, total] : active)
-        if (!now.count(id)) view->update(id, "Download complete", total, total);
-      active = std::move(now);
-    };
-    while (fut.wait_for(100ms) != std::future_status::ready) poll(false);
-    auto [ec, img] = fut.get();
-    if (ec) throw command_error{unreachable_or("pull " + ref, ec)};
-    poll(true);
+    }
+    if (ec != asio::error::eof) fail(ec, stream.diag(), "pull " + ref);
+    const auto& img = stream.image();
     if (view) {
       view->update("", "Digest: " + img.target.digest, std::nullopt, std::nullopt);
       view->update("", "Status: Downloaded " + img.name, std::nullopt, std::nullopt);

@@ -316,6 +316,12 @@ class docker_backend final : public backend {
       } else if (r.verb == "stop") {
         client_->run(op::container_stop{.id = id, .timeout = r.stop_seconds}, ec, o);
         if (engine::is_not_modified(ec)) ec.clear();
+      } else if (r.verb == "restart") {
+        client_->run(op::container_restart{.id = id, .timeout = r.stop_seconds}, ec, o);
+      } else if (r.verb == "pause") {
+        client_->run(op::container_pause{.id = id}, ec, o);
+      } else if (r.verb == "unpause") {
+        client_->run(op::container_unpause{.id = id}, ec, o);
       } else if (r.verb == "kill") {
         client_->run(op::container_kill{.id = id, .signal = r.signal}, ec, o);
       } else if (r.verb == "rm") {
@@ -441,6 +447,22 @@ class docker_backend final : public backend {
     if (ec) throw command_error{"build: " + describe(ec, diag)};
     progress_view v(1, is_terminal(1));
     show_progress(s, v);
+    return 0;
+  }
+
+  int commit(const commit_request& r) override {
+    // REPOSITORY[:TAG]: the tag is after the last ':' that follows the last '/'.
+    std::string repo = r.reference;
+    std::optional<std::string> tag;
+    auto slash = repo.rfind('/');
+    auto colon = repo.rfind(':');
+    if (colon != std::string::npos && (slash == std::string::npos || colon > slash)) {
+      tag = repo.substr(colon + 1);
+      repo.resize(colon);
+    }
+    auto id = call(op::image_commit{.container = r.container, .repo = repo, .tag = tag, .comment = r.message,
+                                    .author = r.author, .pause = r.pause});
+    write_all(1, id.id + "\n");
     return 0;
   }
 

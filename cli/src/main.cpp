@@ -73,7 +73,7 @@ lifecycle_request lifecycle_of(std::string verb, const parsed_args& a) {
 std::vector<command> commands() {
   const option_spec env{"env", 'e', "KEY=VALUE", true, "Set an environment variable (KEY alone: take it from ours)"};
   const option_spec workdir{"workdir", 'w', "DIR", false, "Working directory inside the container"};
-  const option_spec user{"user", 'u', "USER", false, "User (name, uid, user:group or uid:gid; containerd: uid[:gid] only)"};
+  const option_spec user{"user", 'u', "USER", false, "User (name, uid, user:group or uid:gid; names from the image's /etc/passwd)"};
   const option_spec interactive{"interactive", 'i', "", false, "Forward stdin, closing it at end of input"};
   const option_spec tty{"tty", 't', "", false, "Allocate a terminal (raw mode and resize follow ours)"};
   auto simple = [](std::string_view name, std::string_view summary, std::vector<option_spec> opts = {}) {
@@ -170,6 +170,13 @@ std::vector<command> commands() {
   c.push_back({simple("stop", "Stop containers (the stop signal, then SIGKILL after the grace period)",
                       {{"time", 't', "S", false, "Grace period in seconds"}}),
                [](backend& b, const parsed_args& a) { return b.lifecycle(lifecycle_of("stop", a)); }});
+  c.push_back({simple("restart", "Stop containers as stop does, then start them again",
+                      {{"time", 't', "S", false, "Grace period in seconds"}}),
+               [](backend& b, const parsed_args& a) { return b.lifecycle(lifecycle_of("restart", a)); }});
+  c.push_back({simple("pause", "Freeze every process of containers"),
+               [](backend& b, const parsed_args& a) { return b.lifecycle(lifecycle_of("pause", a)); }});
+  c.push_back({simple("unpause", "Thaw paused containers"),
+               [](backend& b, const parsed_args& a) { return b.lifecycle(lifecycle_of("unpause", a)); }});
   c.push_back({simple("kill", "Send a signal to containers", {{"signal", 's', "SIGNAL", false, "Signal (default SIGKILL)"}}),
                [](backend& b, const parsed_args& a) { return b.lifecycle(lifecycle_of("kill", a)); }});
   c.push_back({simple("rm", "Remove containers", {{"force", 'f', "", false, "Kill a running container first"}}),
@@ -209,6 +216,21 @@ std::vector<command> commands() {
                                  .keep_failed = a.has("keep-failed")};
                  for (const auto& kv : a.values("build-arg")) r.build_args.insert(split_key_value(kv, "--build-arg"));
                  return b.build(r);
+               }});
+  c.push_back({{.name = "commit", .usage = "[OPTIONS] CONTAINER REPOSITORY[:TAG]",
+                .summary = "Create an image from a container's changes",
+                .options = {{"message", 'm', "TEXT", false, "Commit message (the history entry's comment)"},
+                            {"author", 'a', "NAME", false, "Author (docker only)"},
+                            {"pause", 'p', "BOOL", false, "Pause the container during the commit (default true)"}},
+                .min_args = 2, .max_args = 2},
+               [](backend& b, const parsed_args& a) {
+                 commit_request r{.container = a.positionals[0], .reference = a.positionals[1],
+                                  .message = a.value("message"), .author = a.value("author")};
+                 if (auto p = a.value("pause")) {
+                   if (*p != "true" && *p != "false") throw command_error{"--pause: true or false", exit_usage};
+                   r.pause = *p == "true";
+                 }
+                 return b.commit(r);
                }});
   c.push_back({{.name = "save", .usage = "[OPTIONS] IMAGE...", .summary = "Write images as a tar archive to stdout",
                 .options = {{"output", 'o', "FILE", false, "Write to FILE instead"}}, .min_args = 1},

@@ -129,6 +129,14 @@ case_images() {
   check_eq "pull exit" 0 $?
   check_contains "pull: status line" "Status: Downloaded $IMAGE" "$(cat "$WORK/pull")"
   check_contains "pull: digest line" "Digest: sha256:" "$(cat "$WORK/pull")"
+  grep -Eq '^[0-9a-f]{12}: Download complete' "$WORK/pull" && echo "ok: pull: a line per layer" \
+    || fail "pull: no layer line: $(cat "$WORK/pull")"
+  C pull "$IMAGE" >"$WORK/pull" 2>"$WORK/err"
+  grep -Eq '^[0-9a-f]{12}: Already exists' "$WORK/pull" && echo "ok: pull again: the layers exist" \
+    || fail "pull again: $(cat "$WORK/pull")"
+  C pull "$REGISTRY/berth-test/none:nope" >/dev/null 2>"$WORK/err"
+  check_eq "pull of a missing image: exit" 125 $?
+  check_contains "pull of a missing image: the registry's answer" "manifest unknown" "$(cat "$WORK/err")"
   grep -q $'\x1b' "$WORK/pull" && fail "pull wrote terminal escapes to a pipe"
   # On a terminal: progress redrawn in place (the bars need a blob still being written, so
   # only the final status lines are certain).
@@ -146,7 +154,7 @@ case_images() {
   check_eq "pull of a missing tag: one line" 1 "$(lines "$WORK/err")"
   C rmi "$REGISTRY/no/such:image" 2>"$WORK/err"
   check_eq "rmi of a missing image" 125 $?
-  for cmd in "push $IMAGE" "build ." "save $IMAGE"; do
+  for cmd in "push $IMAGE" "build ."; do
     C $cmd </dev/null >/dev/null 2>"$WORK/err"
     check_eq "$cmd: unsupported exit" 125 $?
     check_contains "$cmd: unsupported message" "not supported with --engine containerd" "$(cat "$WORK/err")"
@@ -342,6 +350,14 @@ case_exec() {
   check_eq "exec --timeout exit" 124 $?
   check_contains "exec --timeout message" "timed out" "$(cat "$WORK/err")"
   check_eq "exec --timeout in time" "fine" "$(C exec --timeout 20 "$id" echo fine)"
+  # The output before the timeout is kept; the exec's children die with it; the
+  # container lives on.
+  C exec --timeout 2 "$id" sh -c 'echo partial; sleep 3001 & sleep 3002' >"$WORK/o" 2>/dev/null
+  check_eq "exec --timeout: exit with partial output" 124 $?
+  check_eq "exec --timeout: partial output kept" partial "$(cat "$WORK/o")"
+  check_eq "exec --timeout: children killed" 0 \
+    "$(C exec "$id" sh -c 'for p in /proc/[0-9]*; do tr "\000" " " <$p/cmdline; echo; done | grep -c "^sleep 300[12]"')"
+  check_eq "exec --timeout: container still running" "$id" "$(C ps -q --filter "name=$id")"
   C exec "berth-no-such-$UNIQ" true 2>"$WORK/err"
   check_eq "exec in a missing container" 125 $?
   check_eq "exec in a missing container: one line" 1 "$(lines "$WORK/err")"
@@ -398,6 +414,17 @@ case_lifecycle() {
   check_eq "inspect: stopped" false "$(C inspect "$UNIQ" | grep -o '"Running":[a-z]*' | cut -d: -f2)"
   check_eq "start" "$id" "$(C start "$id")"
   check_eq "inspect: running again" true "$(C inspect "$UNIQ" | grep -o '"Running":[a-z]*' | cut -d: -f2)"
+  # restart: a new task (a new pid) that runs; pause freezes it, unpause thaws it.
+  local pid1 pid2
+  pid1=$(C inspect "$UNIQ" | grep -o '"Pid":[0-9]*' | cut -d: -f2)
+  check_eq "restart prints the id" "$UNIQ" "$(C restart --time 1 "$UNIQ")"
+  pid2=$(C inspect "$UNIQ" | grep -o '"Pid":[0-9]*' | cut -d: -f2)
+  [[ -n $pid2 && $pid2 != "$pid1" && $pid2 != 0 ]] && echo "ok: restart: a new task" || fail "restart: pid $pid1 -> $pid2"
+  check_eq "restart: running" true "$(C inspect "$UNIQ" | grep -o '"Running":[a-z]*' | cut -d: -f2)"
+  check_eq "pause" "$UNIQ" "$(C pause "$UNIQ")"
+  check_eq "pause: status" paused "$(C inspect "$UNIQ" | grep -o '"Status":"[a-z]*"' | head -1 | cut -d'"' -f4)"
+  check_eq "unpause" "$UNIQ" "$(C unpause "$UNIQ")"
+  check_eq "unpause: status" running "$(C inspect "$UNIQ" | grep -o '"Status":"[a-z]*"' | head -1 | cut -d'"' -f4)"
   check_eq "kill --signal" "$id" "$(C kill --signal SIGKILL "$id")"
   check_eq "wait after kill" 137 "$(C wait "$id")"
   check_eq "rm" "$id" "$(C rm "$id")"
@@ -452,6 +479,45 @@ case_lifecycle() {
   C start "$f" >/dev/null
   C wait "$f" >/dev/null
   check_eq "logs after start" 4 "$(C logs "$f" | wc -l)"
+}
+
+case_commit() {
+  # commit: the container's changes as a new image that runs; save: an archive that
+  # docker load, ctr import and berth load all read.
+  local c ref="berth-test/commit-$UNIQ:1"
+  c=$(C run -d --label "$LABEL" "$IMAGE" sh -c 'echo committed >/greeting; sleep 300')
+  sleep 0.5
+  local digest
+  digest=$(C commit -m "berth cli test" "$c" "$ref")
+  check_eq "commit: exit" 0 $?
+  [[ $digest =~ ^sha256:[0-9a-f]{64}$ ]] && echo "ok: commit prints the digest" || fail "commit: [$digest]"
+  check_eq "commit: the container still runs" "$c" "$(C ps -q --filter "name=$c")"
+  check_eq "commit: the new image runs" committed "$(C run --rm --label "$LABEL" "$ref" cat /greeting)"
+  C commit "berth-no-such-$UNIQ" "$ref-x" 2>"$WORK/err"
+  check_eq "commit of a missing container" 125 $?
+  C rm -f "$c" >/dev/null
+
+  C save -o "$WORK/saved.tar" "$ref"
+  check_eq "save -o: exit" 0 $?
+  C save "$ref" >"$WORK/saved2.tar"
+  check_eq "save to stdout: same bytes" "$(sha "$WORK/saved.tar")" "$(sha "$WORK/saved2.tar")"
+  C save "berth-test/none-$UNIQ:1" >/dev/null 2>"$WORK/err"
+  check_eq "save of a missing image" 125 $?
+  # Loaded elsewhere: berth load into another namespace, ctr import, docker load.
+  local other="$NS-save"
+  NAMESPACES+=("$other")
+  C_NS "$other" load -i "$WORK/saved.tar" >/dev/null
+  check_eq "berth load of the saved archive runs" committed "$(C_NS "$other" run --rm --label "$LABEL" "$ref" cat /greeting)"
+  ctr_ns "$other-ctr" images import "$WORK/saved.tar" >/dev/null 2>&1
+  check_eq "ctr import of the saved archive" 0 $?
+  NAMESPACES+=("$other-ctr")
+  local docker="docker -H ${DOCKER_HOST:-unix:///var/run/docker.sock}"
+  $docker load -i "$WORK/saved.tar" >"$WORK/out" 2>&1
+  check_eq "docker load of the saved archive" 0 $?
+  check_contains "docker load: the name" "$ref" "$(cat "$WORK/out")"
+  check_eq "docker runs it" committed "$($docker run --rm --network none "$ref" cat /greeting 2>&1)"
+  $docker rmi "$ref" >/dev/null 2>&1
+  C rmi "$ref" >/dev/null
 }
 
 case_settings() {

@@ -58,7 +58,7 @@ fi
 case_help() {
   "$BERTH" --help >"$WORK/out" 2>"$WORK/err"
   check_eq "berth --help exits 0" 0 $?
-  local commands="version info ps run exec logs start stop kill rm inspect wait pull push images rmi tag build save load events sweep"
+  local commands="version info ps run exec logs start stop restart pause unpause kill rm inspect wait pull push images rmi tag commit build save load events sweep"
   for c in $commands; do
     grep -q "^  $c " "$WORK/out" || fail "berth --help does not list $c"
     "$BERTH" "$c" --help >"$WORK/h" 2>"$WORK/e"
@@ -262,6 +262,25 @@ case_lifecycle() {
   check_eq "stop prints the id" "$UNIQ" "$("$BERTH" stop --time 1 "$UNIQ")"
   check_eq "inspect: stopped" false "$("$BERTH" inspect "$UNIQ" | grep -o '"Running":[a-z]*' | cut -d: -f2)"
   check_eq "start" "$id" "$("$BERTH" start "$id")"
+  # restart, pause, unpause.
+  local pid1 pid2
+  pid1=$("$BERTH" inspect "$UNIQ" | grep -o '"Pid":[0-9]*' | cut -d: -f2)
+  check_eq "restart prints the id" "$UNIQ" "$("$BERTH" restart --time 1 "$UNIQ")"
+  pid2=$("$BERTH" inspect "$UNIQ" | grep -o '"Pid":[0-9]*' | cut -d: -f2)
+  [[ -n $pid2 && $pid2 != "$pid1" && $pid2 != 0 ]] && echo "ok: restart: a new process" || fail "restart: pid $pid1 -> $pid2"
+  check_eq "pause" "$UNIQ" "$("$BERTH" pause "$UNIQ")"
+  check_eq "pause: status" paused "$("$BERTH" inspect "$UNIQ" | grep -o '"Status":"[a-z]*"' | head -1 | cut -d'"' -f4)"
+  check_eq "unpause" "$UNIQ" "$("$BERTH" unpause "$UNIQ")"
+  check_eq "unpause: status" running "$("$BERTH" inspect "$UNIQ" | grep -o '"Status":"[a-z]*"' | head -1 | cut -d'"' -f4)"
+  # commit: the container's changes as a new image that runs.
+  "$BERTH" exec "$UNIQ" sh -c 'echo committed >/greeting'
+  local cid
+  cid=$("$BERTH" commit -m "berth cli test" "$UNIQ" "berth-test/commit-$UNIQ:1")
+  [[ $cid =~ ^sha256:[0-9a-f]{64}$ ]] && echo "ok: commit prints the image id" || fail "commit: [$cid]"
+  check_eq "commit: the new image runs" committed \
+    "$("$BERTH" run --network none --rm --label "$LABEL" "berth-test/commit-$UNIQ:1" cat /greeting)"
+  check_contains "commit: the message" "berth cli test" "$("$BERTH" inspect "berth-test/commit-$UNIQ:1")"
+  "$BERTH" rmi "berth-test/commit-$UNIQ:1" >/dev/null
   check_eq "kill --signal" "$id" "$("$BERTH" kill --signal SIGKILL "$id")"
   check_eq "wait after kill" 137 "$("$BERTH" wait "$id")"
   check_eq "rm" "$id" "$("$BERTH" rm "$id")"
