@@ -22,6 +22,7 @@
 #include "berth/containerd/error.hpp"
 #include "berth/core/asio_compat.hpp"
 #include "berth/core/offload.hpp"
+#include "berth/http/request.hpp"
 #include "berth_config.hpp"
 #include "state.hpp"
 
@@ -35,19 +36,7 @@ constexpr std::uint32_t max_record = 1u << 20;  // the logger writes at most 64 
 bool executable(const std::filesystem::path& p) { return ::access(p.c_str(), X_OK) == 0; }
 
 /// Percent-encoding for the binary:// URI (containerd parses it with Go's url package).
-std::string url_escape(std::string_view s, bool path) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || (path && c == '/')) {
-      out += static_cast<char>(c);
-    } else {
-      char b[4];
-      std::snprintf(b, sizeof b, "%%%02X", c);
-      out += b;
-    }
-  }
-  return out;
-}
+std::string url_escape(std::string_view s, bool path) { return http::url_encode(s, path ? "/" : ""); }
 
 std::uint64_t label_u64(const labels& l, const char* key, std::uint64_t fallback) {
   auto it = l.find(key);

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "berth/containerd/error.hpp"
+#include "berth/http/request.hpp"
 #include "berth/io/base64.hpp"
 #include "manifest.hpp"
 
@@ -17,19 +18,7 @@ struct curl_init {
   curl_init() { curl_global_init(CURL_GLOBAL_DEFAULT); }
 };
 
-std::string url_escape(std::string_view s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || c == ':' || c == '/') {
-      out += static_cast<char>(c);
-    } else {
-      char b[4];
-      std::snprintf(b, sizeof b, "%%%02X", c);
-      out += b;
-    }
-  }
-  return out;
-}
+std::string url_escape(std::string_view s) { return http::url_encode(s, ":/"); }
 
 struct transfer {
   registry_session::answer* a;

@@ -14,6 +14,7 @@
 #include <rapidjson/memorystream.h>
 #include <rapidjson/reader.h>
 
+#include "berth/io/json_number.hpp"
 #include "json_impl.hpp"
 
 namespace berth::engine {
@@ -36,35 +37,6 @@ class json_category_impl final : public std::error_category {
   }
 };
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-
-// For a number std::from_chars found out of range: true when it is too large (rather than
-// too small) for a double. t is a JSON number the reader validated.
-bool too_large(std::string_view t) {
-  std::size_t i = t.front() == '-' ? 1 : 0;
-  const std::size_t int_begin = i;
-  while (i < t.size() && is_digit(t[i])) ++i;
-  std::size_t lead = int_begin;
-  while (lead < i && t[lead] == '0') ++lead;
-  // The decimal exponent of the first significant digit, plus one.
-  long magnitude = static_cast<long>(i - lead);
-  if (magnitude == 0 && i < t.size() && t[i] == '.') {
-    std::size_t f = i + 1;
-    while (f < t.size() && t[f] == '0') ++f;
-    magnitude = -static_cast<long>(f - (i + 1));
-  }
-  const std::size_t e = t.find_first_of("eE");
-  if (e != std::string_view::npos) {
-    std::size_t at = e + 1;
-    const bool negative = at < t.size() && t[at] == '-';
-    if (at < t.size() && (t[at] == '-' || t[at] == '+')) ++at;
-    long exponent = 0;
-    const auto r = std::from_chars(t.data() + at, t.data() + t.size(), exponent);
-    if (r.ec == std::errc::result_out_of_range) exponent = std::numeric_limits<long>::max() / 2;
-    magnitude = negative ? magnitude - exponent : magnitude + exponent;
-  }
-  return magnitude > 0;
-}
 
 // Forwards the reader's SAX events to a document, converting numbers itself: the reader
 // runs with kParseNumbersAsStringsFlag because RapidJSON 1.1.0's full-precision strtod
@@ -90,26 +62,7 @@ class number_converter {
   bool EndArray(rapidjson::SizeType n) { return h_.EndArray(n); }
 
   bool RawNumber(const char* s, rapidjson::SizeType n, bool) {
-    const std::string_view t(s, n);
-    const char* end = s + n;
-    if (t.find_first_of(".eE") == std::string_view::npos) {
-      std::int64_t i = 0;
-      auto r = std::from_chars(s, end, i);
-      if (r.ec == std::errc{} && r.ptr == end) return h_.Int64(i);
-      std::uint64_t u = 0;
-      r = std::from_chars(s, end, u);
-      if (r.ec == std::errc{} && r.ptr == end) return h_.Uint64(u);
-    }
-    double d = 0;
-    const auto r = std::from_chars(s, end, d);
-    if (r.ptr != end) return false;
-    if (r.ec == std::errc::result_out_of_range) {
-      if (too_large(t)) return false;
-      d = t.front() == '-' ? -0.0 : 0.0;
-    } else if (r.ec != std::errc{}) {
-      return false;
-    }
-    return h_.Double(d);
+    return io::deliver_json_number(std::string_view(s, n), h_);
   }
 
  private:

@@ -121,7 +121,9 @@ std::string chunk_header(std::uint64_t n) {
   return s;
 }
 
-std::string url_encode(std::string_view s) {
+std::string url_encode(std::string_view s) { return url_encode(s, {}); }
+
+std::string url_encode(std::string_view s, std::string_view keep) {
   static constexpr char hex[] = "0123456789ABCDEF";
   std::string out;
   out.reserve(s.size() + s.size() / 2);
@@ -129,7 +131,7 @@ std::string url_encode(std::string_view s) {
     const auto c = static_cast<unsigned char>(ch);
     const bool unreserved = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
                             (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
-                            c == '~';
+                            c == '~' || keep.find(ch) != std::string_view::npos;
     if (unreserved) {
       out.push_back(ch);
     } else {

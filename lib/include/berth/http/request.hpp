@@ -44,5 +44,7 @@ inline constexpr std::string_view last_chunk = "0\r\n\r\n";
 /// Percent-encodes s for use in a query value or a path segment (RFC 3986 unreserved
 /// characters pass through).
 BERTH_API std::string url_encode(std::string_view s);
+/// The same, but the characters of keep pass through too (e.g. "/" for a path).
+BERTH_API std::string url_encode(std::string_view s, std::string_view keep);
 
 }  // namespace berth::http
