@@ -20,6 +20,7 @@
 #include <asio/steady_timer.hpp>
 
 #include "berth/containerd/error.hpp"
+#include "berth/containerd/manage.hpp"
 #include "berth/core/asio_compat.hpp"
 #include "berth/core/offload.hpp"
 #include "berth/http/request.hpp"
@@ -354,11 +355,11 @@ asio::awaitable<std::vector<std::string>> remove_log_files(labels l) {
 
 asio::awaitable<result<std::uint32_t>> execute(std::shared_ptr<state> s, op::start_container o,
                                                call_options opts) {
-  op::container_get cget{o.id};
-  auto c = co_await execute(s, std::move(cget), opts);
-  if (!c) co_return unexpected(c.error());
-  op::task_get get{o.id, {}};
-  auto t = co_await execute(s, std::move(get), opts);
+  op::inspect_container ic{o.id};
+  auto v = co_await execute(s, std::move(ic), opts);
+  if (!v) co_return unexpected(v.error());
+  container* c = &v->record;
+  const auto& t = v->task;
   if (t && t->status != process_status::stopped) {
     if (t->status == process_status::created) {
       op::task_start start{o.id, {}};
@@ -366,7 +367,6 @@ asio::awaitable<result<std::uint32_t>> execute(std::shared_ptr<state> s, op::sta
     }
     co_return t->pid;  // running or paused: left as it is
   }
-  if (!t && !is_not_found(t.error())) co_return unexpected(t.error());
   if (t) {
     op::task_delete del{o.id};
     auto d = co_await execute(s, std::move(del), opts);
@@ -393,7 +393,7 @@ asio::awaitable<result<std::uint32_t>> execute(std::shared_ptr<state> s, op::sta
     std::string spec = std::to_string(log->max_size) + ":" + std::to_string(log->max_files) + ":" + log->path;
     stdio = "binary://" + url_escape(logger, true) + "?log=" + url_escape(spec, false);
   }
-  bool terminal = c->spec.value.find("\"terminal\":true") != std::string::npos;
+  const bool terminal = v->settings.terminal;
   op::snapshot_mounts sm{c->snapshotter.empty() ? std::string("overlayfs") : c->snapshotter, c->snapshot_key};
   auto rootfs = co_await execute(s, std::move(sm), opts);
   if (!rootfs) co_return unexpected(rootfs.error());

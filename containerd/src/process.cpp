@@ -458,7 +458,8 @@ asio::awaitable<result<container>> create_under_lease(std::shared_ptr<detail::st
 asio::awaitable<result<container>> client::do_create_container(std::shared_ptr<detail::state> s,
                                                                container_options o, berth::diagnostics* diag) {
   if (diag) diag->clear();
-  if (o.id.empty() || o.image.empty()) co_return unexpected(errc::invalid_argument);
+  if (o.image.empty()) co_return unexpected(errc::invalid_argument);
+  if (o.id.empty()) o.id = detail::random_hex();
   call_options opts;
   opts.diag = diag;
   op::image_get get{o.image};

@@ -154,12 +154,16 @@ TEST_CASE("ensure: the same configuration is the same container; another one is 
   c.run(op::ensure_container{.options = busybox("foreign", {"true"})}, ec);
   CHECK(ec == ctrd::pull_errc::config_conflict);
 
-  // No id: one is generated.
+  // No id: one is generated, by ensure and by a plain create alike.
   auto gen = c.run(op::ensure_container{.options = busybox("", {"true"})});
   CHECK(gen.created);
   CHECK(gen.record.id.size() == 16);
+  auto plain = c.create_container(busybox("", {"true"}));
+  CHECK(plain.id.size() == 16);
+  CHECK(plain.id != gen.record.id);
+  CHECK(c.run(op::container_get{.id = plain.id}).image == test::registry_image());
 
-  for (const auto& id : {std::string("svc"), std::string("foreign"), gen.record.id})
+  for (const auto& id : {std::string("svc"), std::string("foreign"), gen.record.id, plain.id})
     c.run(op::remove_container{.id = id});
 }
 

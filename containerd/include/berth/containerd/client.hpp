@@ -231,7 +231,8 @@ class BERTH_API client {
 
   /// Creates a container from an image in containerd: the OCI spec from the image config
   /// and opts, a snapshot (key = id) prepared on the image's chain id, the runtime of
-  /// opts. Completion: void(std::error_code, container). On failure nothing is left.
+  /// opts; an empty opts.id is generated (16 hex digits; the record holds it).
+  /// Completion: void(std::error_code, container). On failure nothing is left.
   template <class CompletionToken>
   auto async_create_container(container_options opts, CompletionToken&& token) {
     return berth::detail::initiate<container>(
