@@ -33,6 +33,22 @@ void finish(const prepared_container& p, const containerd_runtime_inventory& inv
   check_runtime(inv, p.options.runtime.name, ec, diag);
 }
 
+// Steps (1) to (3): the policy, the runtime inventory, the choice checked against it.
+struct checked_container {
+  prepared_container p;
+  containerd_runtime_inventory inv;
+};
+checked_container check_all(ctrd::client& c, ctrd::container_options o, const runtime_choice& choice,
+                            policy_report& report, std::error_code& ec, call_options opts) {
+  checked_container out{prepare_container(std::move(o), choice, ec, opts.diag), {}};
+  report = out.p.report;  // the refusals too, when the policy refused
+  if (ec) return out;
+  out.inv = containerd_runtimes(c, ec, opts);
+  if (ec) return out;
+  finish(out.p, out.inv, ec, opts.diag);
+  return out;
+}
+
 // A run failed with ec (a containerd status) and containerd's message: turns a shim
 // containerd cannot find into errc::runtime_unavailable. Returns true when it did.
 bool map_shim_failure(std::string_view runtime, std::string_view message,
@@ -217,12 +233,7 @@ created_container create_container(ctrd::client& c, ctrd::container_options o,
                                    const runtime_choice& choice, std::error_code& ec,
                                    call_options opts) {
   created_container out;
-  auto p = prepare_container(std::move(o), choice, ec, opts.diag);
-  out.report = p.report;  // the refusals too, when the policy refused
-  if (ec) return out;
-  auto inv = containerd_runtimes(c, ec, opts);
-  if (ec) return out;
-  finish(p, inv, ec, opts.diag);
+  auto [p, inv] = check_all(c, std::move(o), choice, out.report, ec, opts);
   if (ec) return out;
   out.container = c.create_container(std::move(p.options), ec);
   if (ec) set_diag(opts.diag, "create container: " + ec.message());
@@ -242,12 +253,7 @@ created_container create_container(ctrd::client& c, ctrd::container_options o,
 run_outcome run_container(ctrd::client& c, ctrd::container_options o, const runtime_choice& choice,
                           ctrd::run_options run, std::error_code& ec, call_options opts) {
   run_outcome out;
-  auto p = prepare_container(std::move(o), choice, ec, opts.diag);
-  out.report = p.report;  // the refusals too, when the policy refused
-  if (ec) return out;
-  auto inv = containerd_runtimes(c, ec, opts);
-  if (ec) return out;
-  finish(p, inv, ec, opts.diag);
+  auto [p, inv] = check_all(c, std::move(o), choice, out.report, ec, opts);
   if (ec) return out;
   if (p.options.id.empty()) p.options.id = random_id();
   std::string id = p.options.id, runtime = p.options.runtime.name;
@@ -288,10 +294,9 @@ asio::awaitable<result<containerd_runtime_inventory>> do_containerd_runtimes(ctr
   co_return containerd_runtimes(plugins);
 }
 
-asio::awaitable<result<created_container>> do_create_container(ctrd::client c,
-                                                                ctrd::container_options o,
-                                                                runtime_choice choice,
-                                                                call_options opts) {
+// check_all, awaited.
+asio::awaitable<result<checked_container>> co_check_all(ctrd::client c, ctrd::container_options o,
+                                                        runtime_choice choice, call_options opts) {
   std::error_code ec;
   auto p = prepare_container(std::move(o), choice, ec, opts.diag);
   if (ec) co_return unexpected(ec);
@@ -299,6 +304,17 @@ asio::awaitable<result<created_container>> do_create_container(ctrd::client c,
   if (!inv) co_return unexpected(inv.error());
   finish(p, *inv, ec, opts.diag);
   if (ec) co_return unexpected(ec);
+  co_return checked_container{std::move(p), std::move(*inv)};
+}
+
+asio::awaitable<result<created_container>> do_create_container(ctrd::client c,
+                                                                ctrd::container_options o,
+                                                                runtime_choice choice,
+                                                                call_options opts) {
+  auto checked = co_await co_check_all(c, std::move(o), std::move(choice), opts);
+  if (!checked) co_return unexpected(checked.error());
+  auto& p = checked->p;
+  std::error_code ec;
   created_container out;
   out.container = co_await c.async_create_container(std::move(p.options),
                                                     asio::redirect_error(asio::use_awaitable, ec));
@@ -313,13 +329,11 @@ asio::awaitable<result<created_container>> do_create_container(ctrd::client c,
 asio::awaitable<result<run_outcome>> do_run_container(ctrd::client c, ctrd::container_options o,
                                                       runtime_choice choice, ctrd::run_options run,
                                                       call_options opts) {
+  auto checked = co_await co_check_all(c, std::move(o), std::move(choice), opts);
+  if (!checked) co_return unexpected(checked.error());
+  auto& p = checked->p;
+  const auto* inv = &checked->inv;
   std::error_code ec;
-  auto p = prepare_container(std::move(o), choice, ec, opts.diag);
-  if (ec) co_return unexpected(ec);
-  auto inv = co_await do_containerd_runtimes(c, opts);
-  if (!inv) co_return unexpected(inv.error());
-  finish(p, *inv, ec, opts.diag);
-  if (ec) co_return unexpected(ec);
   if (p.options.id.empty()) p.options.id = random_id();
   std::string id = p.options.id, runtime = p.options.runtime.name;
   diagnostics cdiag;  // in this frame: outlives the run
