@@ -52,6 +52,7 @@
 
 #include "args.hpp"
 #include "backend.hpp"
+#include "event_thread.hpp"
 #include "berth/containerd/containerd.hpp"
 #include "output.hpp"
 #include "stdin_forwarder.hpp"
@@ -222,22 +223,19 @@ class log_printer {
 
 class containerd_backend final : public backend {
  public:
-  explicit containerd_backend(const global_options& g) : g_(g), work_(asio::make_work_guard(ioc_)) {
+  explicit containerd_backend(const global_options& g) : g_(g) {
     ctrd::client_options o;
     if (g.address) o.address = *g.address;
     if (g.ns) o.namespace_ = *g.ns;
     o.timeout = std::chrono::seconds(120);
-    client_.emplace(ioc_.get_executor(), std::move(o));
-    runner_ = std::thread([this] { ioc_.run(); });
+    client_.emplace(loop_.executor(), std::move(o));
+    loop_.start();
   }
 
   ~containerd_backend() override {
-    signals_.reset();
-    winch_.reset();
+    loop_.stop_relays();
     client_.reset();
-    work_.reset();
-    ioc_.stop();
-    if (runner_.joinable()) runner_.join();
+    loop_.stop();
   }
 
   std::string_view engine_name() const override { return "containerd"; }
@@ -534,12 +532,7 @@ class containerd_backend final : public backend {
         code = exit_failure;
       }
     }
-    if (r.verb == "inspect") {
-      std::string s = "[";
-      for (std::size_t i = 0; i < inspected.size(); ++i) s += (i ? ",\n" : "\n") + inspected[i];
-      s += inspected.empty() ? "]\n" : "\n]\n";
-      write_all(1, s);
-    }
+    if (r.verb == "inspect") write_json_array(1, inspected);
     return code;
   }
 
@@ -1117,43 +1110,24 @@ class containerd_backend final : public backend {
 
   /// Sends SIGINT and SIGTERM we receive to the task, as docker run does.
   void forward_signals_to(const std::string& id) {
-    signals_ = std::make_unique<asio::signal_set>(ioc_, SIGINT, SIGTERM);
-    arm_forwarding(id);
-  }
-  void arm_forwarding(const std::string& id) {
-    signals_->async_wait([this, id](std::error_code ec, int sig) {
-      if (ec) return;
+    loop_.forward_signals([this, id](int sig) {
       cop::task_kill k{.container_id = id, .signal = static_cast<std::uint32_t>(sig)};
       client_->async_run(std::move(k), [](std::error_code, ctrd::empty) {});
-      arm_forwarding(id);
     });
   }
 
   /// Resizes the process's terminal now and on every SIGWINCH, when stdout is a terminal.
   void watch_size(std::shared_ptr<ctrd::process> p) {
-    auto resize = [p] {
+    loop_.watch_size([p] {
       if (auto sz = terminal_size(1))
         p->async_resize(static_cast<std::uint32_t>(sz->second), static_cast<std::uint32_t>(sz->first),
                         [](std::error_code) {});
-    };
-    asio::dispatch(p->get_executor(), resize);
-    winch_ = std::make_unique<asio::signal_set>(ioc_, SIGWINCH);
-    arm_winch(resize);
-  }
-  void arm_winch(std::function<void()> resize) {
-    winch_->async_wait([this, resize](std::error_code ec, int) {
-      if (ec) return;
-      resize();
-      arm_winch(resize);
     });
   }
 
   global_options g_;
-  asio::io_context ioc_;
-  asio::executor_work_guard<asio::io_context::executor_type> work_;
-  std::thread runner_;
+  event_thread loop_;
   std::optional<ctrd::client> client_;
-  std::unique_ptr<asio::signal_set> signals_, winch_;
 };
 
 }  // namespace

@@ -28,6 +28,7 @@
 #include <asio/signal_set.hpp>
 
 #include "backend.hpp"
+#include "event_thread.hpp"
 #include "berth/engine/engine.hpp"
 #include "berth/engine/runner.hpp"
 #include "berth/io/error.hpp"
@@ -86,21 +87,19 @@ std::string format_event_time(const engine::event_message& e) {
 
 class docker_backend final : public backend {
  public:
-  explicit docker_backend(const global_options& g) : g_(g), work_(asio::make_work_guard(ioc_)) {
+  explicit docker_backend(const global_options& g) : g_(g) {
     if (g.host && ::setenv("DOCKER_HOST", g.host->c_str(), 1) != 0)
       throw command_error{"cannot set DOCKER_HOST"};
-    auto c = engine::client::from_env(ioc_.get_executor());
+    auto c = engine::client::from_env(loop_.executor());
     if (!c) throw command_error{"docker endpoint: " + c.error().message()};
     client_.emplace(std::move(*c));
-    runner_ = std::thread([this] { ioc_.run(); });
+    loop_.start();
   }
 
   ~docker_backend() override {
-    signals_.reset();
+    loop_.stop_relays();
     client_.reset();
-    work_.reset();
-    ioc_.stop();
-    if (runner_.joinable()) runner_.join();
+    loop_.stop();
   }
 
   std::string_view engine_name() const override { return "docker"; }
@@ -351,12 +350,7 @@ class docker_backend final : public backend {
       }
       if (r.verb != "inspect") write_all(1, line + "\n");
     }
-    if (r.verb == "inspect") {
-      std::string s = "[";
-      for (std::size_t i = 0; i < inspected.size(); ++i) s += (i ? ",\n" : "\n") + inspected[i];
-      s += inspected.empty() ? "]\n" : "\n]\n";
-      write_all(1, s);
-    }
+    if (r.verb == "inspect") write_json_array(1, inspected);
     return code;
   }
 
@@ -645,30 +639,16 @@ class docker_backend final : public backend {
 
   /// Sends SIGINT and SIGTERM we receive to the container, as docker run does.
   void forward_signals_to(const std::string& id) {
-    signals_ = std::make_unique<asio::signal_set>(ioc_, SIGINT, SIGTERM);
-    arm_forwarding(id);
-  }
-  void arm_forwarding(const std::string& id) {
-    signals_->async_wait([this, id](std::error_code ec, int sig) {
-      if (ec) return;
+    loop_.forward_signals([this, id](int sig) {
       client_->async_run(op::container_kill{.id = id, .signal = sig == SIGINT ? "SIGINT" : "SIGTERM"},
                          [](std::error_code, engine::empty) {});
-      arm_forwarding(id);
     });
   }
 
   /// Calls resize(rows, columns) now and on every SIGWINCH, when stdout is a terminal.
-  template <class Resize>
-  void watch_size(Resize resize) {
-    if (auto sz = terminal_size(1)) resize(sz->first, sz->second);
-    winch_ = std::make_unique<asio::signal_set>(ioc_, SIGWINCH);
-    arm_winch(std::function<void(int, int)>(std::move(resize)));
-  }
-  void arm_winch(std::function<void(int, int)> resize) {
-    winch_->async_wait([this, resize](std::error_code ec, int) {
-      if (ec) return;
+  void watch_size(std::function<void(int, int)> resize) {
+    loop_.watch_size([resize = std::move(resize)] {
       if (auto sz = terminal_size(1)) resize(sz->first, sz->second);
-      arm_winch(resize);
     });
   }
 
@@ -708,11 +688,8 @@ class docker_backend final : public backend {
   }
 
   global_options g_;
-  asio::io_context ioc_;
-  asio::executor_work_guard<asio::io_context::executor_type> work_;
-  std::thread runner_;
+  event_thread loop_;
   std::optional<engine::client> client_;
-  std::unique_ptr<asio::signal_set> signals_, winch_;
 };
 
 }  // namespace

@@ -25,6 +25,13 @@ bool write_all(int fd, const void* data, std::size_t size) {
   return true;
 }
 
+bool write_json_array(int fd, const std::vector<std::string>& items) {
+  std::string s = "[";
+  for (std::size_t i = 0; i < items.size(); ++i) s += (i ? ",\n" : "\n") + items[i];
+  s += items.empty() ? "]\n" : "\n]\n";
+  return write_all(fd, s);
+}
+
 bool is_terminal(int fd) { return ::isatty(fd) == 1; }
 
 void progress_view::update(const std::string& id, const std::string& status,

@@ -19,6 +19,8 @@ namespace berth::cli {
 /// (EPIPE, ...).
 bool write_all(int fd, const void* data, std::size_t size);
 inline bool write_all(int fd, std::string_view s) { return write_all(fd, s.data(), s.size()); }
+/// Writes JSON documents as one array, one element a line, as docker inspect prints them.
+bool write_json_array(int fd, const std::vector<std::string>& items);
 
 /// Whether fd is a terminal.
 bool is_terminal(int fd);
