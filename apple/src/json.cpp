@@ -15,6 +15,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include "berth/io/json_depth.hpp"
 #include "berth/io/json_number.hpp"
 #include "json_detail.hpp"
 
@@ -127,29 +128,6 @@ struct document_generator {
   }
 };
 
-// The nesting depth of a JSON text (brackets outside strings), capped at limit + 1.
-std::size_t json_depth(std::string_view s, std::size_t limit) {
-  std::size_t depth = 0, max = 0;
-  bool in_string = false, escaped = false;
-  for (char c : s) {
-    if (in_string) {
-      if (escaped) escaped = false;
-      else if (c == '\\') escaped = true;
-      else if (c == '"') in_string = false;
-      continue;
-    }
-    if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      if (++depth > max) max = depth;
-      if (max > limit) return max;
-    } else if ((c == ']' || c == '}') && depth > 0) {
-      --depth;
-    }
-  }
-  return max;
-}
-
 }  // namespace
 
 const std::error_category& json_category() noexcept {
@@ -160,7 +138,7 @@ const std::error_category& json_category() noexcept {
 namespace json_detail {
 
 bool parse_document(std::string_view json, rapidjson::Document& doc) {
-  if (json_depth(json, max_depth) > max_depth) return false;
+  if (io::json_depth(json, max_depth) > max_depth) return false;
   document_generator g{json};
   doc.Populate(g);
   return g.ok && !doc.HasParseError();

@@ -847,7 +847,7 @@ bool write(json_writer& w, const json_value& in);
 bool write(json_writer& w, const empty_object& in);
 
 /// The nesting depth of the JSON text s (a conservative scan), capped at limit + 1.
-std::size_t json_depth(std::string_view s, std::size_t limit);
+using io::json_depth;
 /// Documents nested deeper than this are rejected before they reach the parser.
 inline constexpr std::size_t max_depth = 256;
 /// Parses json into doc (defined in json.cpp); false when it is not exactly one well-formed
@@ -1147,6 +1147,7 @@ def emit_models_json_hpp(structs, order):
          "",
          '#include "berth/engine/api_version.hpp"',
          '#include "berth/engine/models.hpp"',
+         '#include "berth/io/json_depth.hpp"',
          "",
          "/// X-macro over every model struct: X(container_config) X(host_config) ...",
          "#define BERTH_ENGINE_FOR_EACH_MODEL(X) \\"]
@@ -1335,28 +1336,6 @@ bool write(json_writer& w, const empty_object&) {
   w.StartObject();
   w.EndObject();
   return true;
-}
-
-std::size_t json_depth(std::string_view s, std::size_t limit) {
-  std::size_t depth = 0, deepest = 0;
-  bool in_string = false, escaped = false;
-  for (const char c : s) {
-    if (in_string) {
-      if (escaped) escaped = false;
-      else if (c == '\\') escaped = true;
-      else if (c == '"') in_string = false;
-      continue;
-    }
-    if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      if (++depth > deepest) deepest = depth;
-      if (deepest > limit) return deepest;
-    } else if ((c == ']' || c == '}') && depth > 0) {
-      --depth;
-    }
-  }
-  return deepest;
 }
 '''
 

@@ -26,6 +26,7 @@
 
 #include "berth/engine/api_version.hpp"
 #include "berth/engine/models.hpp"
+#include "berth/io/json_depth.hpp"
 
 /// X-macro over every model struct: X(container_config) X(host_config) ...
 #define BERTH_ENGINE_FOR_EACH_MODEL(X) \
@@ -327,7 +328,7 @@ bool write(json_writer& w, const json_value& in);
 bool write(json_writer& w, const empty_object& in);
 
 /// The nesting depth of the JSON text s (a conservative scan), capped at limit + 1.
-std::size_t json_depth(std::string_view s, std::size_t limit);
+using io::json_depth;
 /// Documents nested deeper than this are rejected before they reach the parser.
 inline constexpr std::size_t max_depth = 256;
 /// Parses json into doc (defined in json.cpp); false when it is not exactly one well-formed
