@@ -1,10 +1,8 @@
 // Docker CLI configuration: config directory, contexts, and the config error category.
 #include "berth/config/context.hpp"
 
-#include "berth_config.hpp"
-#if BERTH_HAVE_TLS
-#include <openssl/evp.h>
-#endif
+#include "berth/io/sha256.hpp"
+
 #include <sys/stat.h>
 
 #include <cstdlib>
@@ -73,26 +71,7 @@ std::string docker_config_dir(const net::env_lookup& getenv) {
   return (home && !home->empty() ? *home : std::string("/root")) + "/.docker";
 }
 
-std::string context_dir_name(std::string_view name) {
-#if !BERTH_HAVE_TLS
-  (void)name;
-  return {};  // Contexts other than "default" need the OpenSSL build.
-#else
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
-  EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
-  EVP_DigestUpdate(ctx.get(), name.data(), name.size());
-  EVP_DigestFinal_ex(ctx.get(), md, &len);
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned i = 0; i < len; ++i) {
-    out += digits[md[i] >> 4];
-    out += digits[md[i] & 15];
-  }
-  return out;
-#endif
-}
+std::string context_dir_name(std::string_view name) { return io::sha256_hex(name); }
 
 result<std::string> current_context_name(const net::env_lookup& getenv) {
   if (auto c = detail::env_get(getenv, "DOCKER_CONTEXT"); c && !c->empty()) return *c;
