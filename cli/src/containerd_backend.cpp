@@ -578,7 +578,7 @@ class containerd_backend final : public backend {
         std::string ref = normalize(name);
         std::error_code ec;
         berth::diagnostics diag;
-        client_->run(cop::image_delete{.name = ref, .sync = true}, ec, {.diag = &diag});
+        client_->run(cop::remove_image{.name = ref}, ec, {.diag = &diag});
         if (ctrd::is_not_found(ec)) throw command_error{"no such image: " + name};
         if (ec) fail(ec, diag, "rmi " + name);
         write_all(1, "Untagged: " + ref + "\n");

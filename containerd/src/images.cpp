@@ -317,7 +317,48 @@ result<image> commit_blocking(blocking& b, const op::commit_container& o, const 
   return put_image(b, image{.name = o.reference, .labels = o.labels, .target = manifest});
 }
 
+/// The chain ids of img's layers, bottom first (empty when its content cannot be read).
+std::vector<std::string> chains_of(blocking& b, const image& img) {
+  std::vector<std::string> out;
+  auto r = resolve(b, img);
+  if (!r) return out;
+  auto cfg = parse_image_config(r->config_body);
+  if (!cfg) return out;
+  for (std::size_t k = 1; k <= cfg->diff_ids.size(); ++k) out.push_back(chain_id(cfg->diff_ids, k));
+  return out;
+}
+
+result<empty> remove_image_blocking(blocking& b, const op::remove_image& o) {
+  auto img = b.run(op::image_get{o.name});
+  if (!img) return unexpected(img.error());
+  const auto mine = chains_of(b, *img);
+  std::set<std::string> shared;
+  if (!mine.empty()) {
+    auto all = b.run(op::image_list{});
+    if (!all) return unexpected(all.error());
+    for (const auto& other : *all) {
+      if (other.name == o.name) continue;
+      if (other.target.digest == img->target.digest) return b.run(op::image_delete{.name = o.name, .sync = true});
+      for (auto& c : chains_of(b, other)) shared.insert(std::move(c));
+    }
+  }
+  for (auto it = mine.rbegin(); it != mine.rend(); ++it) {
+    if (shared.count(*it)) break;
+    auto rm = b.run(op::snapshot_remove{.snapshotter = o.snapshotter, .key = *it});
+    if (!rm && !is_not_found(rm.error())) break;  // children: a container's or a commit's
+  }
+  return b.run(op::image_delete{.name = o.name, .sync = true});
+}
+
 }  // namespace
+
+asio::awaitable<result<empty>> execute(std::shared_ptr<state> s, op::remove_image o, call_options) {
+  auto job = [s, o = std::move(o)](const std::atomic<bool>&) -> result<empty> {
+    blocking b(s);
+    return remove_image_blocking(b, o);
+  };
+  co_return co_await run_on_thread<empty>(job);
+}
 
 asio::awaitable<result<export_result>> execute(std::shared_ptr<state> s, op::export_images o, call_options) {
   auto job = [s, o = std::move(o)](const std::atomic<bool>& cancel) mutable -> result<export_result> {

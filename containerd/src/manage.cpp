@@ -85,6 +85,7 @@ std::string config_hash(const container_options& o) {
   std::string text = "berth-container-config-v1;";
   field(text, "image", o.image);
   field(text, "args", o.args);
+  field(text, "cmd", o.cmd);
   field(text, "env", o.env);
   field(text, "cwd", o.cwd);
   field(text, "user", o.user);

@@ -474,8 +474,10 @@ asio::awaitable<result<container>> client::do_create_container(std::shared_ptr<d
     std::string init = detail::find_init(s->init_path);
     if (init.empty()) co_return unexpected(pull_errc::init_not_found);
     if (o.args.empty()) {
+      const auto& cmd = o.cmd.empty() ? cfg->cmd : o.cmd;
       o.args = cfg->entrypoint;
-      o.args.insert(o.args.end(), cfg->cmd.begin(), cfg->cmd.end());
+      o.args.insert(o.args.end(), cmd.begin(), cmd.end());
+      o.cmd.clear();
     }
     o.args.insert(o.args.begin(), {detail::init_target, "--"});
     o.mounts.push_back({.type = "bind", .source = init, .target = detail::init_target, .read_only = true});

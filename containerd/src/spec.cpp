@@ -195,7 +195,8 @@ result<std::string> make_spec(const container_options& o, const image_config& im
   std::vector<std::string> args = o.args;
   if (args.empty()) {
     args = img.entrypoint;
-    args.insert(args.end(), img.cmd.begin(), img.cmd.end());
+    const auto& cmd = o.cmd.empty() ? img.cmd : o.cmd;
+    args.insert(args.end(), cmd.begin(), cmd.end());
   }
   if (args.empty()) return unexpected(errc::invalid_argument);
   std::vector<std::string> env{default_path};
@@ -266,6 +267,13 @@ result<std::string> make_spec(const container_options& o, const image_config& im
   mounts.PushBack(mount_obj("/sys", "sysfs", "sysfs",
                             o.privileged ? std::vector<std::string>{"nosuid", "noexec", "nodev"}
                                          : std::vector<std::string>{"nosuid", "noexec", "nodev", "ro"},
+                            a),
+                  a);
+  // The container's own cgroups, read-only unless privileged (containerd's and Docker's
+  // default spec): what a process inside reads its limits from.
+  mounts.PushBack(mount_obj("/sys/fs/cgroup", "cgroup", "cgroup",
+                            o.privileged ? std::vector<std::string>{"nosuid", "noexec", "nodev", "relatime"}
+                                         : std::vector<std::string>{"nosuid", "noexec", "nodev", "relatime", "ro"},
                             a),
                   a);
   mounts.PushBack(mount_obj("/run", "tmpfs", "tmpfs", {"nosuid", "strictatime", "mode=755", "size=65536k"}, a), a);
@@ -400,7 +408,7 @@ const Value* member(const Value& v, const char* name) {
 }
 
 bool default_mount(std::string_view target) {
-  for (const char* t : {"/proc", "/dev", "/dev/pts", "/dev/shm", "/dev/mqueue", "/sys", "/run"})
+  for (const char* t : {"/proc", "/dev", "/dev/pts", "/dev/shm", "/dev/mqueue", "/sys", "/sys/fs/cgroup", "/run"})
     if (target == t) return true;
   return false;
 }

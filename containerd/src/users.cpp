@@ -118,6 +118,9 @@ result<std::string> resolve_user(const std::vector<std::string>& dirs, std::stri
     have_gid = true;
   }
   if (!login.empty()) {
+    // A named user's primary group is a supplementary group too, as under Docker (`id`
+    // shows groups=<gid>), then the groups listing the user as a member.
+    if (have_gid && std::find(groups.begin(), groups.end(), gid) == groups.end()) groups.insert(groups.begin(), gid);
     // The groups listing the user as a member (Docker gives them as supplementary groups).
     if (auto group = read_top(dirs, "etc/group")) {
       std::istringstream in(*group);

@@ -90,6 +90,9 @@ void explain_run_failure(const std::string& id, std::string_view runtime,
 container_settings settings_of(const ctrd::container_options& o, const settings_options& opts) {
   container_settings s;
   s.privileged = o.privileged;
+  if (o.host_pid) s.pid.mode = sharing::host;
+  s.sysctls = o.sysctls;
+  s.shm_size = o.shm_size;
   for (const auto& m : o.mounts) {
     mount_setting ms{m.type, m.type == "bind" ? m.source : std::string(), m.target};
     if (opts.stat_host_paths && ms.type == "bind") ms.source_kind = classify_host_path(ms.source);

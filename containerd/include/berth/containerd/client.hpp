@@ -144,6 +144,9 @@ class BERTH_API client {
   executor_type get_executor() const;
   const std::string& address() const noexcept;
   const std::string& namespace_name() const noexcept;
+  /// The execution host of the blocking forms (for layers that offer blocking forms of
+  /// their own operations over this client).
+  execution_host& execution() const { return host(); }
   /// The same connection and executor, another namespace.
   client with_namespace(std::string ns) const;
   /// The same client, every call made under lease id (containerd-lease metadata).

@@ -19,6 +19,7 @@
 
 #include <asio/awaitable.hpp>
 
+#include "berth/containerd/ops.hpp"
 #include "berth/containerd/types.hpp"
 #include "berth/core/call_options.hpp"
 #include "berth/core/export.hpp"
@@ -64,6 +65,19 @@ struct BERTH_API commit_container {
   containerd::labels labels{};  ///< Labels of the new image record.
 };
 
+/// Removes an image record and the unpacked snapshots of its layers that no other image
+/// of the namespace uses, top first, each removed explicitly before the record is deleted
+/// (sync: containerd's garbage collector then takes the unreferenced content at once).
+/// Explicitly, because the collector removes a snapshot without unlinking it from its
+/// parent (containerd #11908): the parent, another image's layer, could then never be
+/// removed. A snapshot that still has children (a container's, a commit's) stays, and so
+/// do the layers below it. A missing image: errc::not_found.
+struct BERTH_API remove_image {
+  using result_type = empty;
+  std::string name{};
+  std::string snapshotter = "overlayfs";
+};
+
 }  // namespace op
 
 namespace detail {
@@ -72,6 +86,7 @@ BERTH_API asio::awaitable<result<export_result>> execute(std::shared_ptr<state> 
                                                          call_options opts);
 BERTH_API asio::awaitable<result<containerd::image>> execute(std::shared_ptr<state> s, op::commit_container o,
                                                              call_options opts);
+BERTH_API asio::awaitable<result<empty>> execute(std::shared_ptr<state> s, op::remove_image o, call_options opts);
 }  // namespace detail
 
 }  // namespace berth::containerd

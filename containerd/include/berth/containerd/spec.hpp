@@ -51,6 +51,9 @@ struct BERTH_API container_options {
   std::string id{};
   std::string image{};                  ///< The image record's name, e.g. "127.0.0.1:5000/x:latest".
   std::vector<std::string> args{};      ///< Empty: the image's entrypoint + cmd.
+  /// With args empty: the image's entrypoint followed by this instead of the image's cmd
+  /// (Docker's `run IMAGE CMD...`). Ignored when args is set.
+  std::vector<std::string> cmd{};
   std::vector<std::string> env{};       ///< "K=V", added to (and overriding) the image's.
   std::string cwd{};                    ///< Empty: the image's, else "/".
   /// "user[:group]", by name (looked up in the image's /etc/passwd and /etc/group, as

@@ -51,9 +51,9 @@ namespace berth::kata {
 // ---- settings, policy, runtime: no daemon call ------------------------------------------
 
 /// The engine-neutral settings of container_options: mounts (bind sources classified when
-/// opts.stat_host_paths) and privileged. Every namespace is isolated: berth's spec always
-/// gives the container its own pid, ipc, uts, mount and network namespaces, so
-/// container_options cannot ask for the host's.
+/// opts.stat_host_paths), privileged, the host PID namespace (host_pid), sysctls and the
+/// /dev/shm size. The ipc, uts, mount and network namespaces are always the container's
+/// own in berth's spec.
 BERTH_API container_settings settings_of(const containerd::container_options& o,
                                const settings_options& opts = {});
 

@@ -357,6 +357,9 @@ class BERTH_API client {
   result<T> run_sync(Start&& start) const {
     return host_->template run<T>(std::forward<Start>(start));
   }
+  /// The execution host of the blocking forms (for layers that offer blocking forms of
+  /// their own operations over this client).
+  execution_host& execution() const noexcept { return *host_; }
 
  private:
   static asio::awaitable<result<response>> do_perform(std::shared_ptr<detail::client_state> s,
