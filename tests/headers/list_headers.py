@@ -3,13 +3,13 @@
 <layer>/include-relative paths (berth/engine/client.hpp). Used by tests/headers at
 configure time and by check_headers.py.
 
-Usage: list_headers.py SOURCE_ROOT LAYER...   (LAYER: lib config engine containerd kata apple)
+Usage: list_headers.py SOURCE_ROOT LAYER...   (LAYER: lib config engine containerd kata runtime apple)
 """
 import os
 import sys
 
 # Headers that belong to an optional part of a layer: built only with that part.
-OPTIONAL = {"berth/kata/containerd.hpp": "containerd"}
+OPTIONAL = {"berth/kata/containerd.hpp": "containerd", "berth/runtime/containerd.hpp": "containerd"}
 
 
 def headers(root, layers):
