@@ -124,16 +124,20 @@ struct pull_tracker {
       p.current += n;
     });
   }
-  void finish(result<image> r, berth::diagnostics d) {
+  /// Publishes the outcome. self is the pull job's reference, dropped before the reader
+  /// is woken: once the reader has the outcome it may drop the stream, the client and the
+  /// client's io_context, and the job must not be the one that destroys them afterwards.
+  static void finish(std::shared_ptr<pull_tracker> self, result<image> r, berth::diagnostics d) {
     std::function<void(bool)> w;
     {
-      std::lock_guard<std::mutex> l(mu);
-      finished = true;
-      outcome = std::move(r);
-      diag = std::move(d);
-      w = std::move(waiter);
-      waiter = nullptr;
+      std::lock_guard<std::mutex> l(self->mu);
+      self->finished = true;
+      self->outcome = std::move(r);
+      self->diag = std::move(d);
+      w = std::move(self->waiter);
+      self->waiter = nullptr;
     }
+    self.reset();
     if (w) w(false);
   }
 };
@@ -374,11 +378,16 @@ asio::awaitable<result<pull_stream>> execute(std::shared_ptr<state> s, op::pull_
 #if BERTH_HAVE_CONTAINERD_PULL
   auto t = std::make_shared<pull_tracker>();
   t->s = s;
-  asio::post(berth::detail::worker_pool(), [s, t, o = std::move(o)]() mutable {
+  // The job's own copy of the client state, with an execution host of its own (as
+  // `blocking` makes): a worker thread never holds the caller's executor, which may be
+  // gone (with its io_context) by the time the job lets go of its references.
+  auto job = std::make_shared<state>(*s);
+  job->host = std::make_shared<execution_host>();
+  asio::post(berth::detail::worker_pool(), [job = std::move(job), t, o = std::move(o)]() mutable {
     berth::diagnostics diag;
-    auto r = pull_blocking(s, o.reference, o.options, *t->cancel, diag, t.get());
-    s.reset();
-    t->finish(std::move(r), std::move(diag));
+    auto r = pull_blocking(job, o.reference, o.options, *t->cancel, diag, t.get());
+    job.reset();
+    pull_tracker::finish(std::move(t), std::move(r), std::move(diag));
   });
   co_return pull_stream(std::move(t));
 #else
@@ -409,6 +418,15 @@ void pull_stream::close() noexcept {
     tracker_->waiter = nullptr;
   }
   if (pending) pending(true);
+  {
+    // The job may outlive this stream: it must not hold the last reference to the
+    // client's state (and with it the caller's executor) when it ends.
+    std::shared_ptr<detail::state> mine;
+    {
+      std::lock_guard<std::mutex> l(tracker_->mu);
+      mine = std::move(tracker_->s);
+    }
+  }
   tracker_.reset();
 }
 
