@@ -9,6 +9,8 @@
 
 #include <asio/any_io_executor.hpp>
 #include <asio/awaitable.hpp>
+#include <asio/redirect_error.hpp>
+#include <asio/use_awaitable.hpp>
 
 #include "berth/core/call_options.hpp"
 #include "berth/core/result.hpp"
@@ -23,6 +25,41 @@ namespace berth::runtime::detail {
 
 template <class T>
 using task = asio::awaitable<result<T>>;
+
+/// Runs op on an engine client (an engine::client or a containerd::client). Every request
+/// is built as a named value and moved in: GCC 12 destroys class temporaries of a
+/// co_await expression twice (a heap corruption at run time).
+template <class Client, class Op>
+task<typename Op::result_type> call(Client c, Op op, call_options o) {
+  std::error_code ec;
+  auto v = co_await c.async_run(std::move(op), o, asio::redirect_error(asio::use_awaitable, ec));
+  if (ec) co_return unexpected(ec);
+  co_return v;
+}
+
+/// A call whose failure `missing(ec)` is an answer (nullopt): the engine's words reach the
+/// caller's diagnostics only on another failure.
+template <class Client, class Op, class Missing>
+task<std::optional<typename Op::result_type>> probe(Client c, Op op, call_options o, Missing missing) {
+  using R = typename Op::result_type;
+  berth::diagnostics local;
+  call_options q = o;
+  q.diag = &local;
+  auto r = co_await call(std::move(c), std::move(op), q);
+  if (r) co_return std::optional<R>(std::move(*r));
+  if (missing(r.error())) co_return std::optional<R>{};
+  if (o.diag) *o.diag = local;
+  co_return unexpected(r.error());
+}
+
+/// have carries every label of want with the same value.
+inline bool has_all(const runtime::labels& have, const runtime::labels& want) {
+  for (const auto& [k, v] : want) {
+    auto it = have.find(k);
+    if (it == have.end() || it->second != v) return false;
+  }
+  return true;
+}
 
 /// A network or volume as the engine lists it.
 struct named_resource {

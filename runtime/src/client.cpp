@@ -57,6 +57,21 @@ struct probe_result {
   std::string line;
 };
 
+/// Pings c within the probe timeout: r gets the client and what it said, and its line.
+void ping_into(probe_result& r, client c, const detect_options& o, const std::string& head) {
+  std::error_code ec;
+  berth::diagnostics d;
+  call_options co;
+  co.diag = &d;
+  co.timeouts.total = o.probe_timeout;
+  auto p = c.run(op::ping{}, ec, co);
+  r.line = head + ": " + (ec ? ec.message() + (d.message.empty() ? "" : " (" + d.message + ")") : "ok");
+  if (!ec) {
+    r.c = std::move(c);
+    r.ping = std::move(p);
+  }
+}
+
 probe_result probe_docker(const detect_options& o, std::optional<net::endpoint> ep) {
   probe_result r;
   if (!ep) {
@@ -71,18 +86,7 @@ probe_result probe_docker(const detect_options& o, std::optional<net::endpoint> 
   if (auto v = env_of(o, "DOCKER_API_VERSION"); v && !v->empty()) {
     if (auto av = engine::api_version::parse(*v)) eo.version = *av;
   }
-  client c(engine::client(*ep, eo), o.options);
-  std::error_code ec;
-  berth::diagnostics d;
-  call_options co;
-  co.diag = &d;
-  co.timeouts.total = o.probe_timeout;
-  auto p = c.run(op::ping{}, ec, co);
-  r.line = "docker at " + ep->to_string() + ": " + (ec ? ec.message() + (d.message.empty() ? "" : " (" + d.message + ")") : "ok");
-  if (!ec) {
-    r.c = std::move(c);
-    r.ping = std::move(p);
-  }
+  ping_into(r, client(engine::client(*ep, eo), o.options), o, "docker at " + ep->to_string());
   return r;
 }
 
@@ -100,19 +104,8 @@ probe_result probe_containerd(const detect_options& o, std::string address, std:
     r.line = "containerd at " + co.address + ": no socket there";
     return r;
   }
-  client c = from_containerd(containerd::client(co), o.options);
-  std::error_code ec;
-  berth::diagnostics d;
-  call_options callo;
-  callo.diag = &d;
-  callo.timeouts.total = o.probe_timeout;
-  auto p = c.run(op::ping{}, ec, callo);
-  r.line = "containerd at " + co.address + " (namespace " + ns + "): " +
-           (ec ? ec.message() + (d.message.empty() ? "" : " (" + d.message + ")") : "ok");
-  if (!ec) {
-    r.c = std::move(c);
-    r.ping = std::move(p);
-  }
+  ping_into(r, from_containerd(containerd::client(co), o.options), o,
+            "containerd at " + co.address + " (namespace " + ns + ")");
   return r;
 }
 #endif

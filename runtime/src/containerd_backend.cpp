@@ -54,33 +54,9 @@ namespace cop = berth::containerd::op;
 constexpr const char* stop_signal_label = "io.berth.runtime.stop-signal";
 constexpr const char* stop_grace_label = "io.berth.runtime.stop-grace";
 
-// Every request is built as a named value and moved into call(): GCC 12 destroys class
-// temporaries of a co_await expression twice (a heap corruption at run time).
-template <class Op>
-task<typename Op::result_type> call(ctrd::client c, Op op, call_options o) {
-  std::error_code ec;
-  auto v = co_await c.async_run(std::move(op), o, asio::redirect_error(asio::use_awaitable, ec));
-  if (ec) co_return unexpected(ec);
-  co_return v;
-}
-
-/// A call whose not-found is an answer (nullopt): containerd's words go to the caller's
-/// diagnostics only on another failure. bad_id_is_missing: containerd's invalid_argument
-/// for an id it cannot hold counts as not found too.
-template <class Op>
-task<std::optional<typename Op::result_type>> probe(ctrd::client c, Op op, call_options o,
-                                                    bool bad_id_is_missing = false) {
-  using R = typename Op::result_type;
-  berth::diagnostics local;
-  call_options q = o;
-  q.diag = &local;
-  auto r = co_await call(std::move(c), std::move(op), q);
-  if (r) co_return std::optional<R>(std::move(*r));
-  if (ctrd::is_not_found(r.error()) || (bad_id_is_missing && ctrd::is_invalid_argument(r.error())))
-    co_return std::optional<R>{};
-  if (o.diag) *o.diag = local;
-  co_return unexpected(r.error());
-}
+/// containerd's not found; with a bad id: its invalid_argument for an id it cannot hold too.
+bool missing(const std::error_code& ec) { return ctrd::is_not_found(ec); }
+bool missing_or_bad_id(const std::error_code& ec) { return ctrd::is_not_found(ec) || ctrd::is_invalid_argument(ec); }
 
 // ---- signals --------------------------------------------------------------------------
 
@@ -160,13 +136,6 @@ std::string label_filter(const labels& match) {
   std::string f;
   for (const auto& [k, v] : match) f += (f.empty() ? "" : ",") + ("labels." + filter_value(k)) + "==" + filter_value(v);
   return f;
-}
-
-bool has_all(const labels& have, const labels& want) {
-  return std::all_of(want.begin(), want.end(), [&](const auto& kv) {
-    auto it = have.find(kv.first);
-    return it != have.end() && it->second == kv.second;
-  });
 }
 
 /// "sha256:<64 hex>" or the bare 64 hex digits: an image id (a manifest digest here).
@@ -485,7 +454,7 @@ class containerd_backend final : public backend {
 
   task<std::optional<container_info>> find(std::string id, call_options o) override {
     auto req2 = cop::inspect_container{.id = id};
-    auto v = co_await probe(c_, std::move(req2), o, true);
+    auto v = co_await probe(c_, std::move(req2), o, missing_or_bad_id);
     if (!v) co_return unexpected(v.error());
     if (!*v) co_return std::optional<container_info>{};
     co_return std::optional<container_info>(info_of(**v));
@@ -583,7 +552,7 @@ class containerd_backend final : public backend {
 
   task<bool> remove(std::string id, bool force, call_options o) override {
     auto req9 = cop::remove_container{.id = id, .force = force};
-    auto r = co_await probe(c_, std::move(req9), o);
+    auto r = co_await probe(c_, std::move(req9), o, missing);
     if (!r) co_return unexpected(r.error());
     co_return r->has_value();
   }
@@ -696,7 +665,7 @@ class containerd_backend final : public backend {
     auto name = image_name(ref, o);
     if (!name) co_return unexpected(name.error());
     auto req13 = cop::image_get{.name = *name};
-    auto r = co_await probe(c_, std::move(req13), o);
+    auto r = co_await probe(c_, std::move(req13), o, missing);
     if (!r) co_return unexpected(r.error());
     if (!*r) co_return std::optional<image_info>{};
     co_return std::optional<image_info>(image_of(**r, ref));
@@ -799,7 +768,7 @@ class containerd_backend final : public backend {
     for (const auto& n : names) {
       // The library's removal: the unshared snapshots first, each unlinked from its parent.
       auto req16 = cop::remove_image{.name = n};
-      auto r = co_await probe(c_, std::move(req16), o);
+      auto r = co_await probe(c_, std::move(req16), o, missing);
       if (!r) co_return unexpected(r.error());
       removed = removed || r->has_value();
     }
@@ -812,7 +781,7 @@ class containerd_backend final : public backend {
     bool paused = false;
     if (c.pause) {
       auto req17 = cop::task_get{.container_id = c.id};
-      auto t = co_await probe(c_, std::move(req17), o);
+      auto t = co_await probe(c_, std::move(req17), o, missing);
       if (!t) co_return unexpected(t.error());
       if (*t && (*t)->status == ctrd::process_status::running) {
         auto req18 = cop::task_pause{.container_id = c.id};
@@ -863,7 +832,7 @@ class containerd_backend final : public backend {
   task<void> task_failure(std::string id, std::error_code ec, call_options o) {
     if (!ctrd::is_not_found(ec)) co_return unexpected(ec);
     auto req21 = cop::container_get{.id = id};
-    auto c = co_await probe(c_, std::move(req21), {});
+    auto c = co_await probe(c_, std::move(req21), {}, missing);
     if (!c || !*c) co_return unexpected(ec);
     say(o, "container " + id + " is not running");
     co_return unexpected(make_error_code(ctrd::errc::failed_precondition));

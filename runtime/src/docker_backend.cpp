@@ -20,15 +20,6 @@ namespace {
 
 namespace eop = engine::op;
 
-// Every request is built as a named value and moved into call(): GCC 12 destroys class
-// temporaries of a co_await expression twice (a heap corruption at run time).
-template <class Op>
-task<typename Op::result_type> call(engine::client c, Op op, call_options o) {
-  std::error_code ec;
-  auto v = co_await c.async_run(std::move(op), o, asio::redirect_error(asio::use_awaitable, ec));
-  if (ec) co_return unexpected(ec);
-  co_return v;
-}
 
 std::string strip_slash(std::string n) {
   if (!n.empty() && n[0] == '/') n.erase(0, 1);
@@ -149,16 +140,6 @@ image_info image_of(const engine::image_inspect& r, std::string ref) {
   i.size = r.size.value_or(0);
   if (i.name.empty() && !i.tags.empty()) i.name = i.tags.front();
   return i;
-}
-
-/// "name[:tag]" split as Docker does (a ':' after the last '/'); digests stay whole.
-std::pair<std::string, std::string> split_ref(const std::string& ref) {
-  if (ref.find('@') != std::string::npos) return {ref, ""};
-  auto slash = ref.rfind('/');
-  auto colon = ref.rfind(':');
-  if (colon != std::string::npos && (slash == std::string::npos || colon > slash))
-    return {ref.substr(0, colon), ref.substr(colon + 1)};
-  return {ref, "latest"};
 }
 
 std::int64_t ns(std::chrono::milliseconds m) { return static_cast<std::int64_t>(m.count()) * 1'000'000; }
@@ -327,19 +308,11 @@ class docker_backend final : public backend {
   }
 
   task<std::optional<container_info>> find(std::string id, call_options o) override {
-    berth::diagnostics local;
-    call_options q = o;
-    q.diag = &local;
     auto req3 = eop::container_inspect{.id = id};
-    auto r = co_await call(c_, std::move(req3), q);
-    if (!r) {
-      if (engine::is_not_found(r.error())) co_return std::optional<container_info>{};
-      {
-        if (o.diag) *o.diag = local;
-        co_return unexpected(r.error());
-      }
-    }
-    co_return std::optional<container_info>(info_of(*r));
+    auto r = co_await probe(c_, std::move(req3), o, engine::is_not_found);
+    if (!r) co_return unexpected(r.error());
+    if (!*r) co_return std::optional<container_info>{};
+    co_return std::optional<container_info>(info_of(**r));
   }
 
   task<container_info> create(container_spec s, call_options o) override {
@@ -424,19 +397,10 @@ class docker_backend final : public backend {
   }
 
   task<bool> remove(std::string id, bool force, call_options o) override {
-    berth::diagnostics local;
-    call_options q = o;
-    q.diag = &local;
     auto req10 = eop::container_delete{.id = id, .volumes = true, .force = force};
-    auto r = co_await call(c_, std::move(req10), q);
-    if (!r) {
-      if (engine::is_not_found(r.error())) co_return false;
-      {
-        if (o.diag) *o.diag = local;
-        co_return unexpected(r.error());
-      }
-    }
-    co_return true;
+    auto r = co_await probe(c_, std::move(req10), o, engine::is_not_found);
+    if (!r) co_return unexpected(r.error());
+    co_return r->has_value();
   }
 
   task<std::vector<container_info>> list(labels match, bool running_only, call_options o) override {
@@ -449,11 +413,7 @@ class docker_backend final : public backend {
     for (const auto& s : *r) {
       auto i = info_of(s);
       // The daemon's filter, checked again here: a sweep must never take what lacks a label.
-      bool all = std::all_of(match.begin(), match.end(), [&](const auto& kv) {
-        auto it = i.labels.find(kv.first);
-        return it != i.labels.end() && it->second == kv.second;
-      });
-      if (all) out.push_back(std::move(i));
+      if (has_all(i.labels, match)) out.push_back(std::move(i));
     }
     co_return out;
   }
@@ -526,24 +486,16 @@ class docker_backend final : public backend {
   }
 
   task<std::optional<image_info>> find_image(std::string ref, call_options o) override {
-    berth::diagnostics local;
-    call_options q = o;
-    q.diag = &local;
     auto req13 = eop::image_inspect{.name = ref};
-    auto r = co_await call(c_, std::move(req13), q);
-    if (!r) {
-      if (engine::is_not_found(r.error())) co_return std::optional<image_info>{};
-      {
-        if (o.diag) *o.diag = local;
-        co_return unexpected(r.error());
-      }
-    }
-    co_return std::optional<image_info>(image_of(*r, ref));
+    auto r = co_await probe(c_, std::move(req13), o, engine::is_not_found);
+    if (!r) co_return unexpected(r.error());
+    if (!*r) co_return std::optional<image_info>{};
+    co_return std::optional<image_info>(image_of(**r, ref));
   }
 
   task<image_info> pull(std::string ref, const std::function<void(const pull_progress&)>& cb, int attempt,
                         call_options o) override {
-    auto [name, tag] = split_ref(ref);
+    auto [name, tag] = split_reference(ref);
     eop::image_create_pull p;
     p.from_image = name;
     if (!tag.empty()) p.tag = tag;
@@ -709,7 +661,7 @@ class docker_backend final : public backend {
   }
 
   task<void> tag(std::string source, std::string target, call_options o) override {
-    auto [repo, tag] = split_ref(target);
+    auto [repo, tag] = split_reference(target);
     eop::image_tag t;
     t.name = source;
     t.repo = repo;
@@ -720,23 +672,14 @@ class docker_backend final : public backend {
   }
 
   task<bool> remove_image(std::string ref, bool force, call_options o) override {
-    berth::diagnostics local;
-    call_options q = o;
-    q.diag = &local;
     auto req16 = eop::image_delete{.name = ref, .force = force};
-    auto r = co_await call(c_, std::move(req16), q);
-    if (!r) {
-      if (engine::is_not_found(r.error())) co_return false;
-      {
-        if (o.diag) *o.diag = local;
-        co_return unexpected(r.error());
-      }
-    }
-    co_return true;
+    auto r = co_await probe(c_, std::move(req16), o, engine::is_not_found);
+    if (!r) co_return unexpected(r.error());
+    co_return r->has_value();
   }
 
   task<image_info> commit(op::commit c, call_options o) override {
-    auto [repo, tag] = split_ref(c.ref);
+    auto [repo, tag] = split_reference(c.ref);
     eop::image_commit x;
     x.container = c.id;
     x.repo = repo;
@@ -762,11 +705,7 @@ class docker_backend final : public backend {
     if (!r) co_return unexpected(r.error());
     std::vector<image_info> out;
     for (const auto& s : *r) {
-      bool all = std::all_of(match.begin(), match.end(), [&](const auto& kv) {
-        auto it = s.labels.find(kv.first);
-        return it != s.labels.end() && it->second == kv.second;
-      });
-      if (!all) continue;
+      if (!has_all(s.labels, match)) continue;
       image_info i;
       i.id = s.id;
       i.tags = s.repo_tags;
@@ -816,19 +755,10 @@ class docker_backend final : public backend {
   }
 
   task<bool> remove_network(std::string id, call_options o) override {
-    berth::diagnostics local;
-    call_options q = o;
-    q.diag = &local;
     auto req17 = eop::network_delete{.id = id};
-    auto r = co_await call(c_, std::move(req17), q);
-    if (!r) {
-      if (engine::is_not_found(r.error())) co_return false;
-      {
-        if (o.diag) *o.diag = local;
-        co_return unexpected(r.error());
-      }
-    }
-    co_return true;
+    auto r = co_await probe(c_, std::move(req17), o, engine::is_not_found);
+    if (!r) co_return unexpected(r.error());
+    co_return r->has_value();
   }
 
   task<std::vector<named_resource>> list_volumes(labels match, std::string name, call_options o) override {
@@ -856,31 +786,13 @@ class docker_backend final : public backend {
   }
 
   task<bool> remove_volume(std::string name, call_options o) override {
-    berth::diagnostics local;
-    call_options q = o;
-    q.diag = &local;
     auto req18 = eop::volume_delete{.name = name, .force = false};
-    auto r = co_await call(c_, std::move(req18), q);
-    if (!r) {
-      if (engine::is_not_found(r.error())) co_return false;
-      {
-        if (o.diag) *o.diag = local;
-        co_return unexpected(r.error());
-      }
-    }
-    co_return true;
+    auto r = co_await probe(c_, std::move(req18), o, engine::is_not_found);
+    if (!r) co_return unexpected(r.error());
+    co_return r->has_value();
   }
 
  private:
-  static bool has_all(const labels& have, const labels& want) {
-    return std::all_of(want.begin(), want.end(), [&](const auto& kv) {
-      auto it = have.find(kv.first);
-      return it != have.end() && it->second == kv.second;
-    });
-  }
-  /// A probe whose not-found is an answer: its diagnostics go to a local object, copied
-  /// to the caller's only on a real failure (relay).
-
   mutable engine::client c_;
   std::vector<std::string> runtimes_;
 };

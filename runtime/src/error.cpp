@@ -4,11 +4,13 @@
 #include <cerrno>
 #include <string>
 
-#include "berth/containerd/error.hpp"
 #include "berth/core/error.hpp"
 #include "berth/engine/error.hpp"
 #include "berth/kata/error.hpp"
 #include "berth_config.hpp"
+#if BERTH_HAVE_CONTAINERD
+#include "berth/containerd/error.hpp"
+#endif
 
 namespace berth::runtime {
 namespace {

@@ -125,9 +125,19 @@ result<T> finish(result<T> r, const call_options& o) {
   return r;
 }
 
-bool owned_by(const labels& have, const ownership& own) {
+/// foreign_resource for a resource without the owner label, name_collision for another
+/// owner's; both leave it untouched.
+std::error_code check_owner(const labels& have, const ownership& own, const std::string& what, const call_options& o) {
   auto it = have.find(own.owner_key());
-  return it != have.end() && it->second == own.owner;
+  if (it == have.end()) {
+    say(o, what + " exists without " + own.owner_key() + ": not berth's, left alone");
+    return errc::foreign_resource;
+  }
+  if (it->second != own.owner) {
+    say(o, what + " belongs to owner " + it->second);
+    return errc::name_collision;
+  }
+  return {};
 }
 
 task<void> sleep_for(std::chrono::milliseconds d) {
@@ -224,12 +234,10 @@ bool digest_matches(const image_info& i, const std::string& want) {
   return norm(i.id) == norm(want) || (!i.digest.empty() && norm(i.digest) == norm(want));
 }
 
-std::string ref_tag(const std::string& ref) {
-  auto slash = ref.rfind('/');
-  auto colon = ref.rfind(':');
-  if (ref.find('@') != std::string::npos) return "digest";
-  if (colon != std::string::npos && (slash == std::string::npos || colon > slash)) return ref.substr(colon + 1);
-  return {};
+/// Whether ref names a tag or digest itself (split_reference would say "latest").
+bool names_tag(const std::string& ref) {
+  if (ref.find('@') != std::string::npos) return true;
+  return split_reference(ref).first.size() != ref.size();
 }
 
 /// The spec as the layer creates it: ownership, hash and the layer's own labels, and
@@ -340,7 +348,7 @@ task<ensured_image> execute(std::shared_ptr<backend> b, op::ensure_image op, cal
     auto key = co_await berth::detail::offload(std::move(hash_context));
     if (!key) co_return unexpected(key.error());
     auto ref = op.ref;
-    if (ref_tag(ref).empty()) ref += ":h-" + key->substr(0, 16);
+    if (!names_tag(ref)) ref += ":h-" + key->substr(0, 16);
     const auto key_label = b->opts.owner.domain + content_key_suffix;
     BERTH_TRY(have, b->find_image(ref, o));
     if (*have) {
@@ -409,14 +417,7 @@ task<network_info> execute(std::shared_ptr<backend> b, op::ensure_network op, ca
     BERTH_TRY(found, b->list_networks(any, op.name, o));
     if (!found->empty()) {
       const auto& n = found->front();
-      if (!n.labels.count(own.owner_key())) {
-        say(o, "network " + op.name + " exists without " + own.owner_key());
-        co_return unexpected(make_error_code(errc::foreign_resource));
-      }
-      if (!owned_by(n.labels, own)) {
-        say(o, "network " + op.name + " belongs to " + n.labels.at(own.owner_key()));
-        co_return unexpected(make_error_code(errc::name_collision));
-      }
+      if (auto ec = check_owner(n.labels, own, "network " + op.name, o)) co_return unexpected(ec);
       co_return network_info{n.id, n.name, false};
     }
     auto l = op.labels;
@@ -445,14 +446,7 @@ task<volume_info> execute(std::shared_ptr<backend> b, op::ensure_volume op, call
   BERTH_TRY(found, b->list_volumes(any, op.name, o));
   if (!found->empty()) {
     const auto& v = found->front();
-    if (!v.labels.count(own.owner_key())) {
-      say(o, "volume " + op.name + " exists without " + own.owner_key());
-      co_return unexpected(make_error_code(errc::foreign_resource));
-    }
-    if (!owned_by(v.labels, own)) {
-      say(o, "volume " + op.name + " belongs to " + v.labels.at(own.owner_key()));
-      co_return unexpected(make_error_code(errc::name_collision));
-    }
+    if (auto ec = check_owner(v.labels, own, "volume " + op.name, o)) co_return unexpected(ec);
     co_return volume_info{v.name, v.mountpoint, false};
   }
   auto l = op.labels;
@@ -501,14 +495,7 @@ task<ensured_container> execute(std::shared_ptr<backend> b, op::ensure_container
       co_return unexpected(c.error());
     }
     auto& cur = **existing;
-    if (!cur.labels.count(own.owner_key())) {
-      say(o, "container " + spec.name + " exists without " + own.owner_key() + ": not berth's, left alone");
-      co_return unexpected(make_error_code(errc::foreign_resource));
-    }
-    if (!owned_by(cur.labels, own)) {
-      say(o, "container " + spec.name + " belongs to owner " + cur.labels.at(own.owner_key()));
-      co_return unexpected(make_error_code(errc::name_collision));
-    }
+    if (auto ec = check_owner(cur.labels, own, "container " + spec.name, o)) co_return unexpected(ec);
     auto it = cur.labels.find(own.hash_key());
     bool same = it != cur.labels.end() && it->second == hash;
     bool replace = false;

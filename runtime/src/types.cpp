@@ -67,6 +67,15 @@ result<mount> parse_mount(std::string_view s) {
   return m;
 }
 
+std::pair<std::string, std::string> split_reference(std::string_view ref) {
+  if (ref.find('@') != std::string_view::npos) return {std::string(ref), {}};
+  auto slash = ref.rfind('/');
+  auto colon = ref.rfind(':');
+  if (colon != std::string_view::npos && (slash == std::string_view::npos || colon > slash))
+    return {std::string(ref.substr(0, colon)), std::string(ref.substr(colon + 1))};
+  return {std::string(ref), "latest"};
+}
+
 namespace {
 
 /// A canonical encoding: every field tagged and length-prefixed, so no two specs share one.

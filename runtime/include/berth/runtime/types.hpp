@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "berth/core/export.hpp"
@@ -57,6 +58,11 @@ struct BERTH_API mount {
 /// Parses Docker's short form "SRC:DST[:ro|rw]": SRC starting with '/' or '.' is a bind,
 /// else a named volume. Fails with errc::invalid_argument.
 BERTH_API result<mount> parse_mount(std::string_view s);
+
+/// An image reference split as Docker does: "repo[:tag]" into repository and tag ("latest"
+/// when none; a ':' before the last '/' is a registry port); a digest reference
+/// ("repo@sha256:...") stays whole with an empty tag.
+BERTH_API std::pair<std::string, std::string> split_reference(std::string_view ref);
 
 /// A published port: container port/proto to host_ip:host_port (0: any free port).
 struct BERTH_API port {
