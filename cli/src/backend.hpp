@@ -15,6 +15,8 @@
 #include <vector>
 
 #include "args.hpp"
+#include "berth/kata/runtime.hpp"
+#include "berth/runtime/client.hpp"
 
 namespace berth::cli {
 
@@ -31,7 +33,7 @@ struct command_error {
 /// The global options.
 struct global_options {
   std::optional<std::string> host{};       ///< --host URL (docker).
-  std::string engine = "docker";         ///< --engine docker|containerd.
+  std::string engine = "docker";         ///< --engine docker|containerd|auto.
   std::optional<std::string> address{};    ///< --address SOCKET (containerd).
   std::optional<std::string> ns{};         ///< --namespace NS (containerd).
   std::optional<std::string> runtime{};    ///< --runtime NAME (run).
@@ -135,10 +137,19 @@ class backend {
  protected:
   /// Throws the command_error for a command this engine does not offer.
   [[noreturn]] void unsupported(std::string_view command) const;
+  /// The runtime layer over this backend's engine client (berth/runtime): what both
+  /// engines share is done there, once.
+  virtual runtime::client runtime_client() = 0;
 };
 
+/// --runtime NAME: runc, kata, else any runtime by name (a Docker runtime, a containerd
+/// shim name or path). The Kata policy applies to kata.
+kata::runtime_choice runtime_choice_of(const std::string& name);
+
 /// The backend for the global options; throws command_error when the engine is unknown or
-/// not available in this build.
+/// not available in this build. --engine auto finds the engine as runtime::detect does
+/// (DOCKER_HOST or --host, else CONTAINERD_ADDRESS or --address, else the well-known
+/// sockets), every probe bounded, and says which on stderr with BERTH_DEBUG set.
 std::unique_ptr<backend> make_backend(const global_options& g);
 
 /// The Docker Engine backend (docker_backend.cpp).

@@ -54,6 +54,8 @@
 #include "backend.hpp"
 #include "event_thread.hpp"
 #include "berth/containerd/containerd.hpp"
+#include "berth/kata/containerd.hpp"
+#include "berth/runtime/containerd.hpp"
 #include "output.hpp"
 #include "stdin_forwarder.hpp"
 
@@ -162,14 +164,6 @@ std::string filter_quote(std::string_view s) {
     o += c;
   }
   return o + "\"";
-}
-
-/// --runtime NAME: the short names berth knows, else the name as given (a shim name such
-/// as io.containerd.runsc.v1, or an absolute path of a shim binary).
-std::string runtime_name(const std::string& n) {
-  if (n == "runc") return ctrd::default_runtime;
-  if (n == "kata") return "io.containerd.kata.v2";
-  return n;
 }
 
 std::uint32_t parse_signal(const std::optional<std::string>& s) {
@@ -367,7 +361,7 @@ class containerd_backend final : public backend {
     ctrd::container_options o;
     o.id = r.name.value_or(random_hex(16));
     o.image = ref;
-    o.args = r.cmd;
+    o.cmd = r.cmd;  // after the image's entrypoint, as docker run IMAGE CMD
     o.env = r.env;
     o.cwd = r.workdir.value_or("");
     o.user = r.user.value_or("");
@@ -378,8 +372,16 @@ class containerd_backend final : public backend {
       o.ulimits.push_back({u.name, static_cast<std::uint64_t>(u.soft), static_cast<std::uint64_t>(u.hard)});
     o.labels = r.labels;
     o.labels.erase(ctrd::log_path_label);
-    if (g_.runtime) o.runtime = {runtime_name(*g_.runtime), {}};
     for (const auto& v : r.volumes) o.mounts.push_back(parse_volume(v));
+    if (g_.runtime) {
+      // Through kata/: the Kata policy over the settings, then the shim and its options.
+      std::error_code kec;
+      berth::diagnostics kdiag;
+      auto prepared = kata::prepare_container(std::move(o), runtime_choice_of(*g_.runtime), kec, &kdiag);
+      if (kec) throw command_error{"--runtime " + *g_.runtime + ": " + describe(kec, kdiag)};
+      for (const auto& w : prepared.report.warnings) write_all(2, "berth: warning: " + w.setting + ": " + w.message + "\n");
+      o = std::move(prepared.options);
+    }
     create_container(o);
     const std::string id = o.id;
 
@@ -754,11 +756,7 @@ class containerd_backend final : public backend {
     }
   }
 
-  int sweep(const std::map<std::string, std::string>& labels) override {
-    auto swept = call(cop::sweep{.selector = labels}, "sweep");
-    for (const auto& id : swept.containers) write_all(1, "container " + id + "\n");
-    return 0;
-  }
+  runtime::client runtime_client() override { return runtime::from_containerd(*client_); }
 
  private:
   /// Runs op; a failure becomes a command_error with containerd's words.

@@ -1,6 +1,6 @@
 // berth: the command-line tool of the berth library.
 //
-//   berth [--host URL] [--engine docker|containerd] [--address SOCKET] [--namespace NS]
+//   berth [--host URL] [--engine docker|containerd|auto] [--address SOCKET] [--namespace NS]
 //         [--runtime NAME] COMMAND ...
 //
 // Each command's arguments are parsed against its spec (args.hpp) into a request for the
@@ -33,7 +33,7 @@ const command_spec global_spec{
     .summary = "Drive container engines through their native APIs (Docker Engine API, containerd).",
     .options = {
         {"host", 'H', "URL", false, "Docker endpoint (default: DOCKER_HOST, else the current context, else unix:///var/run/docker.sock)"},
-        {"engine", 0, "ENGINE", false, "docker (default) or containerd"},
+        {"engine", 0, "ENGINE", false, "docker (default), containerd, or auto (found from the environment)"},
         {"address", 0, "SOCKET", false, "containerd socket (default: CONTAINERD_ADDRESS, else /run/containerd/containerd.sock)"},
         {"namespace", 0, "NS", false, "containerd namespace (default: CONTAINERD_NAMESPACE, else default)"},
         {"runtime", 0, "NAME", false, "Runtime of the containers that run creates: docker: a runtime of the daemon (e.g. kata); containerd: runc, kata or a shim name (io.containerd.kata.v2)"},

@@ -589,6 +589,31 @@ case_events() {
   check_eq "events --since: refused" 2 $?
 }
 
+case_auto() {
+  # --engine auto: the engine the environment names, and why (BERTH_DEBUG).
+  local out
+  out=$(env -u DOCKER_HOST -u DOCKER_CONTEXT CONTAINERD_ADDRESS="$ADDR" CONTAINERD_NAMESPACE="$NS" BERTH_DEBUG=1 \
+    "$BERTH" --engine auto version 2>&1)
+  check_eq "auto: exit" 0 $?
+  check_contains "auto: containerd when only CONTAINERD_ADDRESS is set" \
+    "engine containerd at $ADDR (CONTAINERD_ADDRESS is set)" "$out"
+  check_contains "auto: containerd's version" "Server: containerd" "$out"
+  if [[ -n ${DOCKER_HOST:-} ]]; then
+    out=$(CONTAINERD_ADDRESS="$ADDR" BERTH_DEBUG=1 "$BERTH" --engine auto version 2>&1)
+    check_contains "auto: docker when DOCKER_HOST is set" "(DOCKER_HOST is set)" "$out"
+  fi
+  # A dead DOCKER_HOST is an error naming it, never a switch to containerd.
+  out=$(DOCKER_HOST=unix:///nonexistent/docker.sock CONTAINERD_ADDRESS="$ADDR" "$BERTH" --engine auto ps 2>&1)
+  check_eq "auto: dead DOCKER_HOST: exit" 125 $?
+  check_contains "auto: dead DOCKER_HOST named" "docker at unix:///nonexistent/docker.sock" "$out"
+  # --runtime goes through the Kata policy: a bind of the host's /proc under Kata is
+  # refused before anything is created.
+  C --runtime kata run --rm -v /proc:/hostproc --label "$LABEL" "$IMAGE" true >/dev/null 2>"$WORK/err"
+  check_eq "kata + host /proc: exit" 125 $?
+  check_contains "kata + host /proc: the policy says why" "/proc" "$(cat "$WORK/err")"
+  check_eq "kata + host /proc: nothing created" "" "$(C ps -a -q --filter "label=$LABEL")"
+}
+
 case_sweep() {
   local a b keep
   a=$(C run -d --label "$LABEL" --label extra=1 "$IMAGE" sleep 300)
