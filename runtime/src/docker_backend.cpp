@@ -734,20 +734,19 @@ class docker_backend final : public backend {
   }
 
   task<std::string> create_network(std::string name, bool internal, labels l, call_options o) override {
-    eop::network_create c;
-    c.body.name = name;
-    c.body.driver = "bridge";
-    if (internal) c.body.internal = true;
-    c.body.labels = std::move(l);
-    c.body.check_duplicate = true;
-    auto r = co_await call(c_, std::move(c), o);
+    engine::network_create_body body;
+    body.name = name;
+    body.driver = "bridge";
+    if (internal) body.internal = true;
+    body.labels = std::move(l);
+    body.check_duplicate = true;
+    auto first = eop::network_create{.body = body};
+    auto r = co_await call(c_, std::move(first), o);
     if (!r && r.error() == engine::error::field_unsupported) {
-      // API >= 1.44 refuses duplicates itself and dropped CheckDuplicate.
-      eop::network_create again;
-      again.body.name = name;
-      again.body.driver = "bridge";
-      if (internal) again.body.internal = true;
-      again.body.labels = c.body.labels;
+      // API >= 1.44 refuses duplicates itself and dropped CheckDuplicate. (The same body,
+      // labels included: the first request was moved away.)
+      body.check_duplicate.reset();
+      auto again = eop::network_create{.body = body};
       r = co_await call(c_, std::move(again), o);
     }
     if (!r) co_return unexpected(r.error());
